@@ -1,0 +1,13 @@
+#include "commands/commands.h"
+
+namespace meshsim::cli {
+namespace {
+int g_exit_code = kExitOk;
+}
+
+void registerAll(CLI::App& app) { registerValidate(app); }
+
+int exitCode() { return g_exit_code; }
+void setExitCode(int code) { g_exit_code = code; }
+
+}  // namespace meshsim::cli
