@@ -16,11 +16,7 @@ void addInputOptions(CLI::App& cmd, InputOptions& opts) {
 }
 
 std::unique_ptr<Loaded> loadInputs(const InputOptions& opts) {
-  auto loaded = std::make_unique<Loaded>(config::loadPaths(opts.paths));
-  if (loaded->load.unreadable.empty()) {
-    config::validateReferences(loaded->load.resources, loaded->diagnostics);
-  }
-  loaded->diagnostics.sort();
+  auto loaded = std::make_unique<Loaded>(config::loadConfiguration(opts.paths));
   if (!loaded->diagnostics.hasErrors()) {
     loaded->snapshot = config::makeSnapshot(loaded->load.resources);
   }

@@ -223,14 +223,7 @@ void readSource(MapReader& s, model::AuthzSource& out) {
   for (const auto& sa : out.service_accounts) {
     if (sa.find('*') != std::string::npos) s.error("serviceAccounts", "wildcards are not allowed in \"" + sa + "\"");
   }
-  if (s.valid() && out.principals.empty() && out.not_principals.empty() &&
-      out.request_principals.empty() && out.not_request_principals.empty() &&
-      out.namespaces.empty() && out.not_namespaces.empty() && out.service_accounts.empty() &&
-      out.not_service_accounts.empty() && out.ip_blocks.empty() && out.not_ip_blocks.empty() &&
-      out.remote_ip_blocks.empty() && out.not_remote_ip_blocks.empty() &&
-      out.trust_domains.empty() && out.not_trust_domains.empty()) {
-    s.errorHere("source must not be empty");
-  }
+  if (s.empty()) s.errorHere("source must not be empty");
 }
 
 void readOperation(MapReader& o, model::AuthzOperation& out) {
@@ -251,11 +244,7 @@ void readOperation(MapReader& o, model::AuthzOperation& out) {
   checkPorts(o, "notPorts", out.not_ports);
   checkPaths(o, "paths", out.paths);
   checkPaths(o, "notPaths", out.not_paths);
-  if (o.valid() && out.hosts.empty() && out.not_hosts.empty() && out.ports.empty() &&
-      out.not_ports.empty() && out.methods.empty() && out.not_methods.empty() &&
-      out.paths.empty() && out.not_paths.empty()) {
-    o.errorHere("operation must not be empty");
-  }
+  if (o.empty()) o.errorHere("operation must not be empty");
 }
 
 void readCondition(MapReader& c, model::AuthzCondition& out) {

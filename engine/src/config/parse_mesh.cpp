@@ -547,6 +547,7 @@ void parseServiceRoute(MapReader& spec, model::ServiceRoute& out) {
     }
   }
   std::set<std::string> names;
+  bool weight_error = false;
   spec.list("subsets", [&](MapReader& s, size_t) {
     model::RouteSubset subset;
     subset.source = s.location();
@@ -559,14 +560,17 @@ void parseServiceRoute(MapReader& spec, model::ServiceRoute& out) {
     int64_t w = 0;
     if (wn.IsDefined() && wn.IsScalar() && !wn.Scalar().empty() && wn.Scalar()[0] == '-') {
       s.error("weight", "weight must not be negative, got " + wn.Scalar());
+      weight_error = true;
     } else if (s.i64("weight", w, 0, 100)) {
       subset.weight = w;
+    } else if (s.has("weight")) {
+      weight_error = true;
     }
     s.allow({"portLevelSettings"});
     s.finish();
     out.subsets.push_back(std::move(subset));
   });
-  if (out.subsets.size() > 1) {
+  if (out.subsets.size() > 1 && !weight_error) {
     int64_t total = 0;
     for (const auto& s : out.subsets) total += s.weight.value_or(0);
     if (total == 0) spec.error("subsets", "with more than one subset, weights must not all be 0");

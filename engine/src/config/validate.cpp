@@ -381,4 +381,11 @@ void validateReferences(const std::vector<model::Resource>& resources, Diagnosti
   Checker(resources, out).run();
 }
 
+LoadResult loadConfiguration(const std::vector<std::string>& paths, const LoadLimits& limits) {
+  LoadResult result = loadPaths(paths, limits);
+  if (result.unreadable.empty()) validateReferences(result.resources, result.diagnostics);
+  result.diagnostics.sort();
+  return result;
+}
+
 }  // namespace meshsim::config

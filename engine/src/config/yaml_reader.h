@@ -44,6 +44,8 @@ class MapReader {
   MapReader(ReadContext& ctx, const YAML::Node& node, std::string path);
 
   bool valid() const { return valid_; }
+  /// True when the mapping was written with no keys at all (`{}`).
+  bool empty() const { return valid_ && entries_.empty(); }
   const std::string& path() const { return path_; }
   SourceLocation location() const { return ctx_.at(node_); }
   /// Location of `key`'s value, or of this mapping when the key is absent.
