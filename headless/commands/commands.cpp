@@ -5,7 +5,15 @@ namespace {
 int g_exit_code = kExitOk;
 }
 
-void registerAll(CLI::App& app) { registerValidate(app); }
+void registerAll(CLI::App& app) {
+  registerValidate(app);
+  registerApply(app);
+  registerDelete(app);
+  registerGet(app);
+  registerAudit(app);
+  registerExplain(app);
+  registerExport(app);
+}
 
 int exitCode() { return g_exit_code; }
 void setExitCode(int code) { g_exit_code = code; }

@@ -18,5 +18,11 @@ void setExitCode(int code);
 
 /// Registration hooks, one per verb file.
 void registerValidate(CLI::App& app);
+void registerApply(CLI::App& app);
+void registerDelete(CLI::App& app);
+void registerGet(CLI::App& app);
+void registerAudit(CLI::App& app);
+void registerExplain(CLI::App& app);
+void registerExport(CLI::App& app);
 
 }  // namespace meshsim::cli

@@ -237,6 +237,11 @@ std::optional<model::Resource> parseDocument(ReadContext& ctx, const YAML::Node&
   meta.kind = kind;
   meta.api_version = api_version;
   meta.source = ctx.at(doc);
+  {
+    YAML::Emitter emitter;
+    emitter << doc;
+    meta.document = emitter.good() ? std::string(emitter.c_str()) + "\n" : std::string();
+  }
   meta.creation_index = model::kUntimestampedCreationBase + load_index;
   MapReader md = top.map("metadata");
   if (!md.valid()) {

@@ -694,7 +694,8 @@ void parseScenario(MapReader& spec, model::Scenario& out) {
           step.fields[it->first.Scalar()] = it->second.Scalar();
         }
         if (it->first.IsScalar() && it->first.Scalar() == "files" && it->second.IsSequence()) {
-          for (const auto& f : it->second) {
+          const YAML::Node files = it->second;  // the iterator's proxy is a temporary
+          for (const auto& f : files) {
             if (f.IsScalar()) step.files.push_back(f.Scalar());
           }
         }

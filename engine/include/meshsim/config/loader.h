@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "meshsim/common/source.h"
+#include "meshsim/common/status.h"
 #include "meshsim/model/resource.h"
 
 namespace meshsim::config {
@@ -35,5 +36,9 @@ LoadResult loadString(std::string_view text, const std::string& file, const Load
 /// Loads each path: a file, a directory (recursively, *.yaml and *.yml, sorted by path), or "-"
 /// for standard input. Unreadable paths become diagnostics. Never throws.
 LoadResult loadPaths(const std::vector<std::string>& paths, const LoadLimits& limits = {});
+
+/// Converts one YAML document to pretty-printed JSON (mappings → objects, sequences → arrays,
+/// scalars → strings, except that plain true/false/null/numbers keep their JSON type).
+Result<std::string> yamlToJson(std::string_view yaml);
 
 }  // namespace meshsim::config

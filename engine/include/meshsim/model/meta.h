@@ -37,6 +37,9 @@ struct ObjectMeta {
   int64_t creation_index = 0;
   std::optional<std::string> creation_timestamp;  ///< as written
   SourceLocation source;                          ///< where the document starts
+  /// The whole document re-emitted as YAML (comments dropped): what the management plane
+  /// stores, diffs and shows. Empty for resources built in code.
+  std::string document;
 };
 
 /// Key that identifies a resource within a store: kind plus scope plus name.
