@@ -525,6 +525,17 @@ void emitVirtualService(YAML::Emitter& e, const model::VirtualService& vs) {
   e << YAML::EndSeq;
 }
 
+// Protobuf JSON duration text: "1s", "0.250s".
+std::string durationSeconds(const model::Duration& d) {
+  char buf[32];
+  if (d.millis % 1000 == 0) {
+    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(d.millis / 1000));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(d.millis) / 1000.0);
+  }
+  return buf;
+}
+
 }  // namespace
 
 Translation translate(const config::Snapshot& snap, const std::string& cluster) {
@@ -620,7 +631,7 @@ std::string rateLimitYaml(const LocalRateLimit& limit) {
   e << YAML::Key << "token_bucket" << YAML::Value << YAML::BeginMap << YAML::Key << "max_tokens" << YAML::Value
     << limit.bucket.max_tokens << YAML::Key << "tokens_per_fill" << YAML::Value << limit.bucket.tokens_per_fill
     << YAML::Key << "fill_interval" << YAML::Value
-    << (std::to_string(limit.bucket.fill_interval.millis / 1000.0) + "s") << YAML::EndMap;
+    << durationSeconds(limit.bucket.fill_interval) << YAML::EndMap;
   e << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
   e << YAML::EndMap << YAML::EndMap;
   return std::string(e.c_str()) + "\n";

@@ -265,6 +265,41 @@ spec:
                                       "cluster.local/ns/bookinfo/sa/*"}));
 }
 
+TEST_F(PlaneTest, TrafficSettingsBecomeRouteTimeoutsAndLocalRateLimits) {
+  bootstrapBookinfo();
+  auto out = applyText(R"(apiVersion: meshsim/v1
+kind: TrafficSetting
+metadata: {tenant: retail, workspace: bookinfo, group: bookinfo-traffic, name: resilience}
+spec:
+  resilience:
+    httpRequestTimeout: 2s
+    httpRetries: {attempts: 3, perTryTimeout: 500ms}
+  rateLimiting:
+    local:
+      rules:
+      - tokenBucket: {maxTokens: 100, tokensPerFill: 100, fillInterval: 1s}
+)",
+                       "zack");
+  ASSERT_TRUE(out[0].accepted) << out[0].message;
+  auto t = translate(*plane_->snapshot(), "gke-us-east");
+  const model::VirtualService* details = nullptr;
+  for (const auto& r : t.resources) {
+    if (auto* v = std::get_if<model::VirtualService>(&r); v != nullptr && v->meta.name == "meshsim-traffic-details") {
+      details = v;
+    }
+  }
+  ASSERT_NE(details, nullptr);
+  EXPECT_EQ(details->http[0].timeout->millis, 2000);
+  EXPECT_EQ(details->http[0].retries.attempts, 3);
+  EXPECT_EQ(details->http[0].retries.per_try_timeout->millis, 500);
+  ASSERT_EQ(t.rate_limits.size(), 4u);  // one per bookinfo service
+  EXPECT_EQ(t.rate_limits[0].bucket.max_tokens, 100u);
+  std::string yaml = rateLimitYaml(t.rate_limits[0]);
+  EXPECT_NE(yaml.find("kind: EnvoyFilter"), std::string::npos);
+  EXPECT_NE(yaml.find("envoy.filters.http.local_ratelimit"), std::string::npos);
+  EXPECT_NE(yaml.find("fill_interval: 1s"), std::string::npos) << yaml;
+}
+
 TEST(Hierarchy, FqnAncestorsAndLevels) {
   EXPECT_EQ(fqnAncestors("organizations/acme/tenants/retail/workspaces/w"),
             (std::vector<std::string>{"organizations/acme", "organizations/acme/tenants/retail",

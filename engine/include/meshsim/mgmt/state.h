@@ -51,7 +51,7 @@ struct VerifyResult {
   bool ok = true;
   int64_t records = 0;
   int64_t first_broken_seq = 0;  ///< 0 when ok
-  std::string problem;           ///< e.g. "record 7: hash does not match its contents"
+  std::string problem;           ///< e.g. "record 7: contents do not match its hash (edited)"
 };
 
 class StateStore {
