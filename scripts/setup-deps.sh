@@ -9,7 +9,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libre2-dev libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev
   libgraphviz-dev graphviz
-  qt6-base-dev qt6-svg-dev qt6-charts-dev libgl-dev xvfb xauth
+  qt6-base-dev qt6-svg-dev qt6-charts-dev libqt6opengl6-dev libgl-dev xvfb xauth
 )
 
 missing=()

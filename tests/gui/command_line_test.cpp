@@ -1,0 +1,192 @@
+// The command line: parseCommandLine() in-process, and the real meshsim-gui binary for
+// --screenshot, --help and its exit codes (0 ok, 1 PNG not written, 2 bad arguments).
+#include "app/command_line.h"
+
+#include <gtest/gtest.h>
+
+#include <QImage>
+#include <QProcess>
+#include <QSet>
+#include <QTemporaryDir>
+#include <string>
+#include <vector>
+
+#include "gui_test_support.h"
+#include "support/paths.h"
+
+namespace meshsim::gui {
+namespace {
+
+using meshsim::gui::testing::GuiTest;
+
+QString bookinfo() {
+  return QString::fromStdString(meshsim::testing::sourceRoot("scenarios/bookinfo"));
+}
+
+struct GuiRun {
+  int exit_code = -1;
+  QString out;
+  QString err;
+};
+
+// Runs the real program. The environment (QT_QPA_PLATFORM=offscreen under CTest) is inherited.
+GuiRun runGui(const QStringList& args) {
+  QProcess process;
+  process.start(QStringLiteral(MESHSIM_GUI_BIN), args);
+  GuiRun run;
+  // A bound against hangs, not a timing assertion.
+  if (!process.waitForFinished(120000) || process.exitStatus() != QProcess::NormalExit) {
+    process.kill();
+    process.waitForFinished();
+    return run;
+  }
+  run.exit_code = process.exitCode();
+  run.out = QString::fromUtf8(process.readAllStandardOutput());
+  run.err = QString::fromUtf8(process.readAllStandardError());
+  return run;
+}
+
+int distinctColours(const QImage& image) {
+  QSet<QRgb> colours;
+  for (int y = 0; y < image.height(); ++y) {
+    for (int x = 0; x < image.width(); ++x) colours.insert(image.pixel(x, y));
+  }
+  return static_cast<int>(colours.size());
+}
+
+class CommandLineTest : public GuiTest {};
+
+TEST_F(CommandLineTest, ParsesPathsAndScreenshot) {
+  struct Case {
+    QStringList args;
+    QStringList paths;
+    QString screenshot;
+  };
+  const std::vector<Case> cases = {
+      {{"meshsim-gui"}, {}, ""},
+      {{"meshsim-gui", "a.yaml", "dir"}, {"a.yaml", "dir"}, ""},
+      {{"meshsim-gui", "--screenshot", "out.png", "dir"}, {"dir"}, "out.png"},
+      {{"meshsim-gui", "--screenshot=out.png"}, {}, "out.png"},
+      {{"meshsim-gui", "dir", "--screenshot", "o.png", "b.yaml"}, {"dir", "b.yaml"}, "o.png"},
+      {{"meshsim-gui", "--", "--screenshot"}, {"--screenshot"}, ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args.join(' ').toStdString());
+    const ParsedCommandLine parsed = parseCommandLine(c.args);
+    EXPECT_TRUE(parsed.run);
+    EXPECT_EQ(parsed.exit_code, kExitOk);
+    EXPECT_EQ(parsed.options.paths, c.paths);
+    EXPECT_EQ(parsed.options.screenshot, c.screenshot);
+  }
+}
+
+TEST_F(CommandLineTest, BadArgumentsExitTwo) {
+  struct Case {
+    QStringList args;
+    QString message;
+  };
+  const std::vector<Case> cases = {
+      {{"meshsim-gui", "--frobnicate"},
+       "meshsim-gui: Unknown option 'frobnicate'.\nTry 'meshsim-gui --help'."},
+      {{"meshsim-gui", "--screenshot"},
+       "meshsim-gui: Missing value after '--screenshot'.\nTry 'meshsim-gui --help'."},
+      {{"meshsim-gui", "--screenshot="}, "meshsim-gui: --screenshot needs a file name"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args.join(' ').toStdString());
+    const ParsedCommandLine parsed = parseCommandLine(c.args);
+    EXPECT_FALSE(parsed.run);
+    EXPECT_EQ(parsed.exit_code, kExitUsage);
+    EXPECT_EQ(parsed.message, c.message);
+  }
+}
+
+TEST_F(CommandLineTest, HelpAndVersionExitZero) {
+  const ParsedCommandLine help = parseCommandLine({"meshsim-gui", "--help"});
+  EXPECT_FALSE(help.run);
+  EXPECT_EQ(help.exit_code, kExitOk);
+  EXPECT_TRUE(help.message.contains("--screenshot <OUT>")) << help.message.toStdString();
+  EXPECT_TRUE(help.message.contains("[PATH...]")) << help.message.toStdString();
+
+  const ParsedCommandLine help_all = parseCommandLine({"meshsim-gui", "--help-all"});
+  EXPECT_FALSE(help_all.run);
+  EXPECT_EQ(help_all.exit_code, kExitOk);
+  EXPECT_EQ(help_all.message, help.message);
+
+  const ParsedCommandLine version = parseCommandLine({"meshsim-gui", "--version"});
+  EXPECT_FALSE(version.run);
+  EXPECT_EQ(version.exit_code, kExitOk);
+  EXPECT_TRUE(version.message.startsWith("meshsim-gui ")) << version.message.toStdString();
+}
+
+TEST(RunsWithoutDisplay, OnlyForScreenshotHelpAndVersion) {
+  struct Case {
+    std::vector<const char*> argv;
+    bool expected;
+  };
+  const std::vector<Case> cases = {
+      {{"meshsim-gui"}, false},
+      {{"meshsim-gui", "dir"}, false},
+      {{"meshsim-gui", "--screenshot", "o.png", "dir"}, true},
+      {{"meshsim-gui", "--screenshot=o.png"}, true},
+      {{"meshsim-gui", "--help"}, true},
+      {{"meshsim-gui", "-h"}, true},
+      {{"meshsim-gui", "--help-all"}, true},
+      {{"meshsim-gui", "--version"}, true},
+      {{"meshsim-gui", "--", "--screenshot"}, false},
+      {{"meshsim-gui", "--screenshots"}, false},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(runsWithoutDisplay(static_cast<int>(c.argv.size()), c.argv.data()), c.expected)
+        << c.argv.back();
+  }
+}
+
+TEST_F(CommandLineTest, BinaryWritesAScreenshotOfBookinfo) {
+  QTemporaryDir dir;
+  ASSERT_TRUE(dir.isValid());
+  const QString out = dir.filePath("bookinfo.png");
+  const GuiRun run = runGui({"--screenshot", out, bookinfo()});
+  ASSERT_EQ(run.exit_code, 0) << run.err.toStdString();
+  QImage image;
+  ASSERT_TRUE(image.load(out, "PNG")) << out.toStdString();
+  EXPECT_EQ(image.width(), 1280);
+  EXPECT_EQ(image.height(), 800);
+  EXPECT_GT(distinctColours(image), 50);
+}
+
+TEST_F(CommandLineTest, BinaryExitsOneWhenThePngCannotBeWritten) {
+  const GuiRun run = runGui({"--screenshot", "/nonexistent-dir/shot.png", bookinfo()});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_TRUE(run.err.contains("meshsim-gui: cannot write /nonexistent-dir/shot.png: "))
+      << run.err.toStdString();
+}
+
+TEST_F(CommandLineTest, BinaryExitsTwoOnBadArguments) {
+  const GuiRun unknown = runGui({"--frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(unknown.err.contains("Unknown option 'frobnicate'")) << unknown.err.toStdString();
+
+  const GuiRun missing_value = runGui({"--screenshot"});
+  EXPECT_EQ(missing_value.exit_code, 2);
+
+  QTemporaryDir dir;
+  ASSERT_TRUE(dir.isValid());
+  const QString out = dir.filePath("never.png");
+  const QString absent = bookinfo() + "/absent.yaml";
+  const GuiRun unreadable = runGui({"--screenshot", out, absent});
+  EXPECT_EQ(unreadable.exit_code, 2);
+  EXPECT_TRUE(unreadable.err.contains("meshsim-gui: cannot read " + absent))
+      << unreadable.err.toStdString();
+  EXPECT_FALSE(QFile::exists(out));
+}
+
+TEST_F(CommandLineTest, BinaryHelpWorks) {
+  const GuiRun run = runGui({"--help"});
+  EXPECT_EQ(run.exit_code, 0) << run.err.toStdString();
+  EXPECT_TRUE(run.out.contains("Usage:")) << run.out.toStdString();
+  EXPECT_TRUE(run.out.contains("--screenshot <OUT>")) << run.out.toStdString();
+}
+
+}  // namespace
+}  // namespace meshsim::gui
