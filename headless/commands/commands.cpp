@@ -7,6 +7,7 @@ int g_exit_code = kExitOk;
 
 void registerAll(CLI::App& app) {
   registerValidate(app);
+  registerCheck(app);
   registerApply(app);
   registerDelete(app);
   registerGet(app);

@@ -24,5 +24,6 @@ void registerGet(CLI::App& app);
 void registerAudit(CLI::App& app);
 void registerExplain(CLI::App& app);
 void registerExport(CLI::App& app);
+void registerCheck(CLI::App& app);
 
 }  // namespace meshsim::cli
