@@ -18,6 +18,20 @@ std::unique_ptr<mgmt::ManagementPlane> openPlane(const StateOptions& opts) {
   return std::move(plane).value();
 }
 
+std::shared_ptr<const config::Snapshot> snapshotFromInputsOrState(const InputOptions& inputs,
+                                                                  const StateOptions& state) {
+  if (!inputs.paths.empty()) {
+    auto loaded = loadInputs(inputs);
+    if (int rc = requireValid(*loaded, std::cerr); rc != kExitOk) {
+      setExitCode(rc);
+      return nullptr;
+    }
+    return loaded->snapshot;
+  }
+  auto plane = openPlane(state);
+  return plane ? plane->snapshot() : nullptr;
+}
+
 namespace {
 
 void printOutcomes(const std::vector<mgmt::ChangeOutcome>& outcomes) {

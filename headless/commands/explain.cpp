@@ -47,21 +47,8 @@ void registerExplain(CLI::App& app) {
   cmd->add_option("--workload", *workload, "NS/NAME of the workload")->required();
   cmd->add_option("-o,--output", *output, "text or json")->check(CLI::IsMember({"text", "json"}));
   cmd->callback([=] {
-    std::shared_ptr<const config::Snapshot> snap;
-    std::unique_ptr<Loaded> loaded;
-    std::unique_ptr<mgmt::ManagementPlane> plane;
-    if (!inputs->paths.empty()) {
-      loaded = loadInputs(*inputs);
-      if (int rc = requireValid(*loaded, std::cerr); rc != kExitOk) {
-        setExitCode(rc);
-        return;
-      }
-      snap = loaded->snapshot;
-    } else {
-      plane = openPlane(*state);
-      if (!plane) return;
-      snap = plane->snapshot();
-    }
+    auto snap = snapshotFromInputsOrState(*inputs, *state);
+    if (!snap) return;
     auto slash = workload->find('/');
     const model::Workload* w = slash == std::string::npos
                                    ? nullptr

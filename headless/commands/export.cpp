@@ -27,21 +27,8 @@ void registerExport(CLI::App& app) {
   cmd->add_option("--cluster", *cluster, "Only this cluster");
   cmd->add_option("-o,--output-dir", *dir, "Directory to write into (created if missing)")->required();
   cmd->callback([=] {
-    std::shared_ptr<const config::Snapshot> snap;
-    std::unique_ptr<Loaded> loaded;
-    std::unique_ptr<mgmt::ManagementPlane> plane;
-    if (!inputs->paths.empty()) {
-      loaded = loadInputs(*inputs);
-      if (int rc = requireValid(*loaded, std::cerr); rc != kExitOk) {
-        setExitCode(rc);
-        return;
-      }
-      snap = loaded->snapshot;
-    } else {
-      plane = openPlane(*state);
-      if (!plane) return;
-      snap = plane->snapshot();
-    }
+    auto snap = snapshotFromInputsOrState(*inputs, *state);
+    if (!snap) return;
     std::vector<std::string> clusters;
     for (const auto* c : snap->clusters) {
       if (cluster->empty() || c->meta.name == *cluster) clusters.push_back(c->meta.name);

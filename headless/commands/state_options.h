@@ -23,4 +23,10 @@ inline void addStateOption(CLI::App& cmd, StateOptions& opts) {
 /// Opens the management plane, printing the error and setting exit code 2 on failure.
 std::unique_ptr<mgmt::ManagementPlane> openPlane(const StateOptions& opts);
 
+struct InputOptions;
+/// The configuration to inspect: from `-f` inputs when given (validated), else from the state.
+/// nullptr (exit code set, errors printed) when it cannot be loaded.
+std::shared_ptr<const config::Snapshot> snapshotFromInputsOrState(const InputOptions& inputs,
+                                                                  const StateOptions& state);
+
 }  // namespace meshsim::cli

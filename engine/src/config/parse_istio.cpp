@@ -318,6 +318,16 @@ void parsePeerAuthentication(MapReader& spec, model::PeerAuthentication& out) {
 }
 
 // ---------------------------------------------------------------- RequestAuthentication
+void readJwtHeaders(MapReader& rule, std::vector<model::JwtHeader>& out) {
+  rule.list("fromHeaders", [&](MapReader& h, size_t) {
+    model::JwtHeader header;
+    h.str("name", header.name, /*required=*/true);
+    h.str("prefix", header.prefix);
+    h.finish();
+    out.push_back(std::move(header));
+  });
+}
+
 void parseRequestAuthentication(MapReader& spec, model::RequestAuthentication& out) {
   readSelector(spec, "selector", out.selector);
   out.has_target_ref = readTargetRefs(spec);
@@ -331,13 +341,7 @@ void parseRequestAuthentication(MapReader& spec, model::RequestAuthentication& o
     r.strList("audiences", rule.audiences);
     r.str("jwksUri", rule.jwks_uri);
     r.str("jwks", rule.jwks);
-    r.list("fromHeaders", [&](MapReader& h, size_t) {
-      model::JwtHeader header;
-      h.str("name", header.name, /*required=*/true);
-      h.str("prefix", header.prefix);
-      h.finish();
-      rule.from_headers.push_back(std::move(header));
-    });
+    readJwtHeaders(r, rule.from_headers);
     r.strList("fromParams", rule.from_params);
     r.strList("fromCookies", rule.from_cookies);
     r.str("outputPayloadToHeader", rule.output_payload_to_header);

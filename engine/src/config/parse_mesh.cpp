@@ -45,13 +45,7 @@ void readJwtSettings(MapReader& j, model::JwtSettings& out) {
   j.str("jwks", out.jwks);
   j.str("identityProvider", out.identity_provider);
   j.strList("audiences", out.audiences);
-  j.list("fromHeaders", [&](MapReader& h, size_t) {
-    model::JwtHeader header;
-    h.str("name", header.name, /*required=*/true);
-    h.str("prefix", header.prefix);
-    h.finish();
-    out.from_headers.push_back(std::move(header));
-  });
+  readJwtHeaders(j, out.from_headers);
   j.strList("fromCookies", out.from_cookies);
   j.str("outputPayloadToHeader", out.output_payload_to_header);
   j.allow({"outputClaimToHeaders"});

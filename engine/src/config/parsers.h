@@ -49,6 +49,8 @@ void readSelector(MapReader& parent, const char* key, model::LabelSelector& out)
 std::optional<model::StringMatch> readStringMatch(MapReader& m, bool allow_empty);
 void readHttpMatch(MapReader& m, model::HttpMatchRequest& out);
 void readFault(MapReader& m, model::HttpFaultInjection& out);
+/// `fromHeaders: [{name, prefix}]` of a JWT rule (Istio and TSB spell it the same).
+void readJwtHeaders(MapReader& rule, std::vector<model::JwtHeader>& out);
 /// True when `text` is an IPv4/IPv6 address or CIDR block.
 bool isIpOrCidr(const std::string& text);
 /// True when `text` is a valid DNS-1123 subdomain-style resource name.
