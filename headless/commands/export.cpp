@@ -26,7 +26,8 @@ void registerExport(CLI::App& app) {
   addStateOption(*cmd, *state);
   cmd->add_option("--cluster", *cluster, "Only this cluster");
   cmd->add_option("-o,--output-dir", *dir, "Directory to write into (created if missing)")->required();
-  cmd->callback([=] {
+  // Every option target must live as long as the App: the callback owns them.
+  cmd->callback([inputs, state, istio, cluster, dir] {
     auto snap = snapshotFromInputsOrState(*inputs, *state);
     if (!snap) return;
     std::vector<std::string> clusters;
