@@ -2,6 +2,7 @@
 // the CUSTOM provider helpers.
 
 #include <algorithm>
+#include <span>
 #include <set>
 
 #include "meshsim/policy/authz.h"
@@ -326,6 +327,16 @@ class Compiler {
   /// Appends the checks of one field (values or notValues) to `out`.
   Status addField(AuthzAttr attr, const std::vector<std::string>& values, bool negate,
                   const std::string& label, uint32_t aux, std::vector<AuthzCheck>& out);
+  /// One field of a source or operation: its attribute, values and whether it is a notX field.
+  struct Field {
+    AuthzAttr attr;
+    const std::vector<std::string>* values;
+    bool negate;
+    const char* name;
+  };
+  /// addField() for every entry of `fields`; errors name `base` + the field and `where`.
+  Status addFields(std::span<const Field> fields, const std::string& base,
+                   const SourceLocation& where, std::vector<AuthzCheck>& out);
   Status addCondition(const model::AuthzCondition& c, const std::string& label_base,
                       std::vector<AuthzCheck>& out);
   AuthzGroup pushGroup(std::vector<AuthzCheck> checks);
@@ -336,6 +347,15 @@ class Compiler {
   std::shared_ptr<CompiledAuthz::Impl> impl_ = std::make_shared<CompiledAuthz::Impl>();
   const AuthorizationPolicy* current_ = nullptr;
 };
+
+Status Compiler::addFields(std::span<const Field> fields, const std::string& base,
+                           const SourceLocation& where, std::vector<AuthzCheck>& out) {
+  for (const Field& f : fields) {
+    Status s = addField(f.attr, *f.values, f.negate, base + f.name, 0, out);
+    if (!s.ok()) return fail(s, base + f.name, where);
+  }
+  return okStatus();
+}
 
 Status Compiler::fail(const Status& cause, const std::string& field,
                       const SourceLocation& where) const {
@@ -557,12 +577,6 @@ Status Compiler::addPolicy(const AuthorizationPolicy& policy) {
         const model::AuthzSource& src = (*rule.from)[fi];
         const std::string b = rb + ".from[" + std::to_string(fi) + "].source.";
         std::vector<AuthzCheck> checks;
-        struct Field {
-          AuthzAttr attr;
-          const std::vector<std::string>* values;
-          bool negate;
-          const char* name;
-        };
         const Field fields[] = {
             {AuthzAttr::kPrincipal, &src.principals, false, "principals"},
             {AuthzAttr::kPrincipal, &src.not_principals, true, "notPrincipals"},
@@ -580,10 +594,7 @@ Status Compiler::addPolicy(const AuthorizationPolicy& policy) {
             {AuthzAttr::kTrustDomain, &src.trust_domains, false, "trustDomains"},
             {AuthzAttr::kTrustDomain, &src.not_trust_domains, true, "notTrustDomains"},
         };
-        for (const Field& f : fields) {
-          Status s = addField(f.attr, *f.values, f.negate, b + f.name, 0, checks);
-          if (!s.ok()) return fail(s, b + f.name, src.source);
-        }
+        if (Status s = addFields(fields, b, src.source, checks); !s.ok()) return s;
         checks.insert(checks.end(), when_checks.begin(), when_checks.end());
         from_groups.push_back(std::move(checks));
       }
@@ -596,12 +607,6 @@ Status Compiler::addPolicy(const AuthorizationPolicy& policy) {
         const model::AuthzOperation& op = (*rule.to)[ti];
         const std::string b = rb + ".to[" + std::to_string(ti) + "].operation.";
         std::vector<AuthzCheck> checks;
-        struct Field {
-          AuthzAttr attr;
-          const std::vector<std::string>* values;
-          bool negate;
-          const char* name;
-        };
         const Field fields[] = {
             {AuthzAttr::kHost, &op.hosts, false, "hosts"},
             {AuthzAttr::kHost, &op.not_hosts, true, "notHosts"},
@@ -612,10 +617,7 @@ Status Compiler::addPolicy(const AuthorizationPolicy& policy) {
             {AuthzAttr::kPath, &op.paths, false, "paths"},
             {AuthzAttr::kPath, &op.not_paths, true, "notPaths"},
         };
-        for (const Field& f : fields) {
-          Status s = addField(f.attr, *f.values, f.negate, b + f.name, 0, checks);
-          if (!s.ok()) return fail(s, b + f.name, op.source);
-        }
+        if (Status s = addFields(fields, b, op.source, checks); !s.ok()) return s;
         to_groups.push_back(std::move(checks));
       }
     }
