@@ -2,11 +2,21 @@
 #include <CLI/CLI.hpp>
 
 #include "commands/commands.h"
+#include "commands/common.h"
+#include "meshsim/proxy/loopback_data_plane.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"meshsim: a zero-trust service-mesh testbed on loopback", "meshsim"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "meshsim 0.1.0");
+  meshsim::cli::setDataPlaneFactory([](const meshsim::dataplane::DataPlaneOptions& o) {
+    meshsim::proxy::LoopbackOptions options;
+    options.threads = o.threads;
+    options.ingress = o.ingress;
+    options.ingress_port = o.ingress_port;
+    return std::unique_ptr<meshsim::dataplane::DataPlane>(
+        std::make_unique<meshsim::proxy::LoopbackDataPlane>(options));
+  });
   meshsim::cli::registerAll(app);
   try {
     app.parse(argc, argv);

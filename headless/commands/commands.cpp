@@ -8,6 +8,7 @@ int g_exit_code = kExitOk;
 void registerAll(CLI::App& app) {
   registerValidate(app);
   registerCheck(app);
+  registerServe(app);
   registerApply(app);
   registerDelete(app);
   registerGet(app);

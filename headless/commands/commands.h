@@ -25,5 +25,6 @@ void registerAudit(CLI::App& app);
 void registerExplain(CLI::App& app);
 void registerExport(CLI::App& app);
 void registerCheck(CLI::App& app);
+void registerServe(CLI::App& app);
 
 }  // namespace meshsim::cli

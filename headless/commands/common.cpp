@@ -88,4 +88,15 @@ void printDiagnostics(const Loaded& loaded, const std::string& format, std::ostr
   }
 }
 
+namespace {
+dataplane::DataPlaneFactory& factoryStorage() {
+  static dataplane::DataPlaneFactory factory;
+  return factory;
+}
+}  // namespace
+
+void setDataPlaneFactory(dataplane::DataPlaneFactory factory) { factoryStorage() = std::move(factory); }
+
+const dataplane::DataPlaneFactory& dataPlaneFactory() { return factoryStorage(); }
+
 }  // namespace meshsim::cli

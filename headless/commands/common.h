@@ -9,6 +9,7 @@
 
 #include "meshsim/config/loader.h"
 #include "meshsim/config/store.h"
+#include "meshsim/dataplane/dataplane.h"
 
 namespace meshsim::cli {
 
@@ -40,5 +41,10 @@ int requireValid(const Loaded& loaded, std::ostream& err);
 /// Prints `validate` output: diagnostics and a summary (text), or one JSON document.
 void printDiagnostics(const Loaded& loaded, const std::string& format, std::ostream& out,
                       std::ostream& err);
+
+/// The data plane factory main.cpp injects (the only place that names proxy/).
+void setDataPlaneFactory(dataplane::DataPlaneFactory factory);
+/// The injected factory; empty when none was set.
+const dataplane::DataPlaneFactory& dataPlaneFactory();
 
 }  // namespace meshsim::cli

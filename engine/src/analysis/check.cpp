@@ -101,6 +101,12 @@ Result<std::string> makeToken(const config::Snapshot& snap, const model::Workloa
 
 }  // namespace
 
+Result<std::string> checkToken(const config::Snapshot& snapshot, const model::Workload& server,
+                               const CheckJwt& jwt, int64_t now_seconds,
+                               policy::IdentityProviderKeys& keys) {
+  return makeToken(snapshot, server, jwt, now_seconds, keys);
+}
+
 Result<CheckSource> parseCheckSource(const std::string& text) {
   CheckSource s;
   auto splitWorkload = [&](const std::string& ref) -> Status {

@@ -66,6 +66,14 @@ struct CheckRequest {
   double pick = 0;
 };
 
+/// The bearer token `jwt` stands for when sent to `server` at `now_seconds`: the token as given,
+/// or one signed by the IdentityProvider that the server's RequestAuthentication trusts (valid,
+/// or broken the way `jwt.invalid` says). Empty for CheckJwt::Kind::kNone. InvalidArgument when
+/// no RequestAuthentication of the server names an IdentityProvider. Engine thread only.
+Result<std::string> checkToken(const config::Snapshot& snapshot, const model::Workload& server,
+                               const CheckJwt& jwt, int64_t now_seconds,
+                               policy::IdentityProviderKeys& keys);
+
 /// Decides the request. InvalidArgument (→ exit 2) for unknown services, workloads, ports or
 /// malformed flags; otherwise the Decision, with `trace` holding the reasoning chain.
 /// `keys` provides IdentityProvider signing keys (for --jwt-claims and jwksUri resolution).
