@@ -9,12 +9,14 @@ void registerAll(CLI::App& app) {
   registerValidate(app);
   registerCheck(app);
   registerServe(app);
+  registerBlastRadius(app);
   registerApply(app);
   registerDelete(app);
   registerGet(app);
   registerAudit(app);
   registerExplain(app);
   registerExport(app);
+  registerTopology(app);
 }
 
 int exitCode() { return g_exit_code; }

@@ -26,5 +26,7 @@ void registerExplain(CLI::App& app);
 void registerExport(CLI::App& app);
 void registerCheck(CLI::App& app);
 void registerServe(CLI::App& app);
+void registerBlastRadius(CLI::App& app);  ///< blast-radius and suggest-authz
+void registerTopology(CLI::App& app);
 
 }  // namespace meshsim::cli
