@@ -17,6 +17,7 @@ void registerAll(CLI::App& app) {
   registerExplain(app);
   registerExport(app);
   registerTopology(app);
+  registerRun(app);
 }
 
 int exitCode() { return g_exit_code; }

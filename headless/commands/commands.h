@@ -28,5 +28,6 @@ void registerCheck(CLI::App& app);
 void registerServe(CLI::App& app);
 void registerBlastRadius(CLI::App& app);  ///< blast-radius and suggest-authz
 void registerTopology(CLI::App& app);
+void registerRun(CLI::App& app);  ///< run SCENARIO... (reports: JUnit, JSON, HTML)
 
 }  // namespace meshsim::cli
