@@ -1,11 +1,17 @@
-// Composition root of `meshsim-gui`: parses the command line, opens the paths it names, and
-// either shows the main window or renders it to a PNG (--screenshot) and exits.
+// Composition root of `meshsim-gui`: parses the command line, gives the mesh session its data
+// plane (proxy::LoopbackDataPlane: the only place gui/ names proxy/, ARCHITECTURE.md R4), opens
+// the paths it names, and either shows the main window or renders it to a PNG (--screenshot,
+// after --after-step N scenario steps and --compromise) and exits.
 #include <QApplication>
 #include <QTextStream>
 #include <cstdio>
+#include <memory>
 
 #include "app/command_line.h"
 #include "app/config_session.h"
+#include "app/data_plane_hookup.h"
+#include "app/mesh_session.h"
+#include "meshsim/proxy/loopback_data_plane.h"
 #include "panels/main_window.h"
 
 int main(int argc, char** argv) {
@@ -26,7 +32,29 @@ int main(int argc, char** argv) {
   }
 
   MainWindow window;
+  setDataPlaneFactory(*window.meshSession(), [](const meshsim::dataplane::DataPlaneOptions& o) {
+    meshsim::proxy::LoopbackOptions options;
+    options.threads = o.threads;
+    options.ingress = o.ingress;
+    options.ingress_port = o.ingress_port;
+    return std::make_unique<meshsim::proxy::LoopbackDataPlane>(options);
+  });
   if (!parsed.options.paths.isEmpty()) window.openPaths(parsed.options.paths);
+
+  if (parsed.options.after_step > 0) {
+    const int available = static_cast<int>(window.meshSession()->steps().size());
+    if (parsed.options.after_step > available) {
+      QTextStream(stderr) << "meshsim-gui: --after-step " << parsed.options.after_step
+                          << ": the scenario has " << available << " steps" << Qt::endl;
+      return kExitUsage;
+    }
+    window.playSteps(parsed.options.after_step);
+  }
+  if (!parsed.options.compromise.isEmpty() && !window.compromise(parsed.options.compromise)) {
+    QTextStream(stderr) << "meshsim-gui: --compromise: no workload " << parsed.options.compromise
+                        << Qt::endl;
+    return kExitUsage;
+  }
 
   if (!parsed.options.screenshot.isEmpty()) {
     const QStringList& unreadable = window.session()->view().unreadable;
@@ -35,6 +63,7 @@ int main(int argc, char** argv) {
                           << Qt::endl;
       return kExitUsage;
     }
+    window.waitForMesh();
     QString error;
     if (!window.saveScreenshot(parsed.options.screenshot, &error)) {
       QTextStream(stderr) << "meshsim-gui: " << error << Qt::endl;

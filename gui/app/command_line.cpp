@@ -10,8 +10,9 @@ namespace meshsim::gui {
 ParsedCommandLine parseCommandLine(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
-      "meshsim-gui: browse a meshsim configuration (resources by kind, their YAML, and every "
-      "diagnostic of loading and validating it)."));
+      "meshsim-gui: the desktop view of a meshsim mesh: its topology with live traffic, blast "
+      "radius, a YAML editor acting as a chosen user, the audit log, per-version metrics, a "
+      "scenario player, and the configuration with every diagnostic."));
   const QCommandLineOption help_option = parser.addHelpOption();
   const QCommandLineOption version_option = parser.addVersionOption();
   const QCommandLineOption screenshot_option(
@@ -19,6 +20,17 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments) {
       QStringLiteral("Load PATHs, render the main window (1280x800) to the PNG file OUT and exit."),
       QStringLiteral("OUT"));
   parser.addOption(screenshot_option);
+  const QCommandLineOption after_step_option(
+      QStringList{QStringLiteral("after-step")},
+      QStringLiteral("Play the first N steps of the opened scenario first (traffic steps run "
+                     "through the real data plane)."),
+      QStringLiteral("N"));
+  parser.addOption(after_step_option);
+  const QCommandLineOption compromise_option(
+      QStringList{QStringLiteral("compromise")},
+      QStringLiteral("Show the blast radius of workload NS/NAME on the topology."),
+      QStringLiteral("NS/NAME"));
+  parser.addOption(compromise_option);
   parser.addPositionalArgument(
       QStringLiteral("PATH"),
       QStringLiteral("Configuration files or directories (*.yaml, *.yml, searched recursively)."),
@@ -45,6 +57,26 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments) {
     if (out.options.screenshot.isEmpty()) {
       out.exit_code = kExitUsage;
       out.message = QStringLiteral("meshsim-gui: --screenshot needs a file name");
+      return out;
+    }
+  }
+  if (parser.isSet(after_step_option)) {
+    bool ok = false;
+    out.options.after_step = parser.value(after_step_option).toInt(&ok);
+    if (!ok || out.options.after_step < 0) {
+      out.exit_code = kExitUsage;
+      out.message = QStringLiteral("meshsim-gui: --after-step needs a number of steps (0 or more), "
+                                   "not \"%1\"")
+                        .arg(parser.value(after_step_option));
+      return out;
+    }
+  }
+  if (parser.isSet(compromise_option)) {
+    out.options.compromise = parser.value(compromise_option);
+    if (!out.options.compromise.contains(QLatin1Char('/'))) {
+      out.exit_code = kExitUsage;
+      out.message = QStringLiteral("meshsim-gui: --compromise needs a workload as NS/NAME, not \"%1\"")
+                        .arg(out.options.compromise);
       return out;
     }
   }

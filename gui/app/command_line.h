@@ -1,5 +1,6 @@
 #pragma once
-/// The command line of meshsim-gui: `meshsim-gui [--screenshot OUT.png] [PATH...]`.
+/// The command line of meshsim-gui:
+/// `meshsim-gui [--screenshot OUT.png] [--after-step N] [--compromise NS/WORKLOAD] [PATH...]`.
 
 #include <QString>
 #include <QStringList>
@@ -15,6 +16,8 @@ inline constexpr int kExitUsage = 2;    ///< bad arguments or unreadable paths
 struct CommandLine {
   QStringList paths;   ///< files and directories to open
   QString screenshot;  ///< when set: render the window to this PNG and exit
+  int after_step = 0;  ///< play this many scenario steps first
+  QString compromise;  ///< when set: show this workload's blast radius ("ns/name")
 };
 
 /// The outcome of parsing: either options to run with, or an exit code with a message

@@ -15,7 +15,17 @@
 #include <QStatusBar>
 #include <QVBoxLayout>
 
+#include <QComboBox>
+#include <QDockWidget>
+#include <QEventLoop>
+#include <QTabWidget>
+
 #include "app/config_session.h"
+#include "app/mesh_session.h"
+#include "graph/topology_scene.h"
+#include "panels/editor_panel.h"
+#include "panels/mesh_panels.h"
+#include "panels/topology_panel.h"
 #include "models/diagnostics_model.h"
 #include "models/resource_tree_model.h"
 #include "panels/details_panel.h"
@@ -43,6 +53,7 @@ QString plural(int n, const char* singular, const char* many) {
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent),
       session_(new ConfigSession(this)),
+      mesh_(new MeshSession(this)),
       resource_model_(new ResourceTreeModel(this)),
       resource_proxy_(new QSortFilterProxyModel(this)),
       diagnostics_model_(new DiagnosticsModel(this)) {
@@ -106,16 +117,27 @@ MainWindow::MainWindow(QWidget* parent)
   vertical->setStretchFactor(0, 1);
   vertical->setStretchFactor(1, 0);
   vertical->setSizes({620, 160});
-  setCentralWidget(vertical);
+
+  pages_ = new QTabWidget(this);
+  pages_->setDocumentMode(true);
+  topology_panel_ = new TopologyPanel(pages_);
+  pages_->addTab(topology_panel_, QStringLiteral("Topology"));
+  pages_->addTab(vertical, QStringLiteral("Configuration"));
+  setCentralWidget(pages_);
+  createDocks();
 
   status_summary_ = new QLabel(this);
   status_files_ = new QLabel(this);
+  status_mesh_ = new QLabel(this);
   statusBar()->addWidget(status_summary_, 1);
+  statusBar()->addPermanentWidget(status_mesh_);
   statusBar()->addPermanentWidget(status_files_);
 
   createMenus();
 
   connect(session_, &ConfigSession::loaded, this, &MainWindow::onLoaded);
+  connect(mesh_, &MeshSession::topologyChanged, this, &MainWindow::onTopologyChanged);
+  connect(mesh_, &MeshSession::meshStateChanged, status_mesh_, &QLabel::setText);
   connect(tree_->selectionModel(), &QItemSelectionModel::currentChanged, this,
           [this](const QModelIndex& current) { onResourceCurrentChanged(current); });
   connect(diagnostics_view_, &QAbstractItemView::activated, this,
@@ -147,9 +169,120 @@ void MainWindow::createMenus() {
   connect(about, &QAction::triggered, this, &MainWindow::showAbout);
 }
 
-void MainWindow::openPaths(const QStringList& paths) { session_->open(paths); }
+void MainWindow::createDocks() {
+  setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+  auto* side = new QTabWidget(this);
+  player_panel_ = new PlayerPanel(mesh_, side);
+  traffic_panel_ = new TrafficPanel(mesh_, side);
+  blast_panel_ = new BlastPanel(mesh_, topology_panel_->scene(), side);
+  editor_ = new EditorPanel(side);
+  side->addTab(player_panel_, QStringLiteral("Scenario"));
+  side->addTab(traffic_panel_, QStringLiteral("Traffic"));
+  side->addTab(blast_panel_, QStringLiteral("Blast radius"));
+  side->addTab(editor_, QStringLiteral("Editor"));
+  auto* right = new QDockWidget(QStringLiteral("Mesh"), this);
+  right->setObjectName(QStringLiteral("mesh-dock"));
+  right->setWidget(side);
+  addDockWidget(Qt::RightDockWidgetArea, right);
 
-void MainWindow::reload() { session_->reload(); }
+  auto* bottom_tabs = new QTabWidget(this);
+  metrics_panel_ = new MetricsPanel(mesh_, bottom_tabs);
+  audit_panel_ = new AuditPanel(mesh_, bottom_tabs);
+  bottom_tabs->addTab(metrics_panel_, QStringLiteral("Metrics"));
+  bottom_tabs->addTab(audit_panel_, QStringLiteral("Audit log"));
+  auto* bottom = new QDockWidget(QStringLiteral("Observe"), this);
+  bottom->setObjectName(QStringLiteral("observe-dock"));
+  bottom->setWidget(bottom_tabs);
+  addDockWidget(Qt::BottomDockWidgetArea, bottom);
+  resizeDocks({right}, {380}, Qt::Horizontal);
+  resizeDocks({bottom}, {230}, Qt::Vertical);
+
+  connect(editor_, &EditorPanel::applyRequested, this,
+          [this](const QString& text, const QString& user, bool dry_run) {
+            editor_->showReport(mesh_->apply(text, user, dry_run));
+          });
+  connect(topology_panel_->scene(), &TopologyScene::nodeActivated, this, [this, side](const QString& id) {
+    if (mesh_->workloads().contains(id)) {
+      blast_panel_->workloadBox()->setCurrentText(id);
+      traffic_panel_->fromBox()->setCurrentText(id);
+    }
+    (void)side;
+  });
+  connect(mesh_, &MeshSession::scenarioChanged, this, [this, side] {
+    side->setCurrentWidget(mesh_->steps().isEmpty() ? static_cast<QWidget*>(traffic_panel_)
+                                                    : player_panel_);
+  });
+}
+
+void MainWindow::openPaths(const QStringList& paths) {
+  session_->open(paths);
+  mesh_->open(paths);
+  traffic_panel_->refresh();
+  blast_panel_->clear();
+  blast_panel_->refresh();
+  editor_->setUsers(mesh_->users());
+  // A configuration that cannot become a mesh is best understood from its diagnostics.
+  pages_->setCurrentWidget(mesh_->topology().nodes.isEmpty() ? pages_->widget(1)
+                                                             : topology_panel_);
+}
+
+void MainWindow::reload() {
+  session_->reload();
+  if (!session_->paths().isEmpty()) openPaths(QStringList(session_->paths()));
+}
+
+TopologyScene* MainWindow::topologyScene() const { return topology_panel_->scene(); }
+
+void MainWindow::onTopologyChanged() {
+  TopologyScene* scene = topology_panel_->scene();
+  const QRectF before = scene->sceneRect();
+  const TopologyView& topology = mesh_->topology();
+  scene->setTopology(topology);
+  if (scene->sceneRect() != before) topology_panel_->view()->fitAll();
+  int refused = 0;
+  for (const EdgeView& e : topology.edges) refused += e.allowed ? 0 : 1;
+  if (!topology.error.isEmpty()) {
+    topology_panel_->setMessage(topology.error);
+  } else if (!mesh_->openError().isEmpty()) {
+    topology_panel_->setMessage(mesh_->openError());
+  } else if (!topology.nodes.isEmpty()) {
+    topology_panel_->setMessage(
+        QStringLiteral("%1 workloads · %2 calls · %3 refused · double-click a box to collapse it")
+            .arg(topology.nodes.size())
+            .arg(topology.edges.size())
+            .arg(refused));
+  } else {
+    topology_panel_->setMessage(QString());
+  }
+  blast_panel_->refresh();
+  traffic_panel_->refresh();
+  editor_->setUsers(mesh_->users());
+}
+
+void MainWindow::waitForMesh() {
+  if (!mesh_->busy()) return;
+  QEventLoop loop;
+  connect(mesh_, &MeshSession::idle, &loop, &QEventLoop::quit);
+  loop.exec();
+}
+
+int MainWindow::playSteps(int steps) {
+  int played = 0;
+  while (played < steps && mesh_->stepForward()) {
+    ++played;
+    waitForMesh();
+  }
+  return played;
+}
+
+bool MainWindow::compromise(const QString& workload) {
+  if (!mesh_->workloads().contains(workload)) return false;
+  blast_panel_->compromise(workload);
+  if (auto* tabs = qobject_cast<QTabWidget*>(blast_panel_->parentWidget()->parentWidget())) {
+    tabs->setCurrentWidget(blast_panel_);
+  }
+  return true;
+}
 
 void MainWindow::openFileDialog() {
   const QStringList files =
@@ -282,6 +415,8 @@ QImage MainWindow::renderScreenshot() {
     show();
   }
   // Layout requests and resizes are posted events; run them before grabbing.
+  QCoreApplication::processEvents();
+  topology_panel_->view()->fitAll();
   QCoreApplication::processEvents();
   QImage image = grab().toImage();
   if (image.size() != kScreenshotSize) {

@@ -1,5 +1,7 @@
 #pragma once
-/// The main window: resource tree (left), details (right), diagnostics (bottom), status bar.
+/// The main window: the topology page (Graphviz layout of the live mesh) and the configuration
+/// page (resource tree, details, diagnostics); docks for the scenario player, traffic, blast
+/// radius and the YAML editor (right), metrics and the audit log (bottom); a status bar.
 
 #include <QImage>
 #include <QMainWindow>
@@ -10,10 +12,20 @@ class QAction;
 class QLabel;
 class QLineEdit;
 class QSortFilterProxyModel;
+class QTabWidget;
 
 namespace meshsim::gui {
 
+class AuditPanel;
+class BlastPanel;
 class ConfigSession;
+class EditorPanel;
+class MeshSession;
+class MetricsPanel;
+class PlayerPanel;
+class TopologyPanel;
+class TopologyScene;
+class TrafficPanel;
 class DetailsPanel;
 class DiagnosticsModel;
 class DiagnosticsView;
@@ -23,7 +35,7 @@ class ResourceTreeView;
 /// Size of the window that --screenshot renders.
 inline constexpr QSize kScreenshotSize{1280, 800};
 
-/// The configuration browser. Owns its session, models and panels. GUI thread only.
+/// The desktop program's window. Owns its sessions, models and panels. GUI thread only.
 class MainWindow : public QMainWindow {
   Q_OBJECT
 
@@ -37,6 +49,15 @@ class MainWindow : public QMainWindow {
   /// Loads the current paths again (File > Reload, F5), keeping the selected resource selected
   /// when it still exists.
   void reload();
+  /// Plays the first `steps` steps of the opened scenario, waiting (in a local event loop, never
+  /// sleeping) for traffic steps to finish. Returns the number of steps played, which is smaller
+  /// when the scenario has fewer steps.
+  int playSteps(int steps);
+  /// Shows the blast radius of `workload` ("ns/name") on the topology. False when it is not a
+  /// workload of the mesh.
+  bool compromise(const QString& workload);
+  /// Waits (local event loop) until the live mesh has no outstanding work.
+  void waitForMesh();
 
   /// Renders the window at kScreenshotSize (showing it first, off screen when it is not visible
   /// yet) and returns the picture.
@@ -47,6 +68,16 @@ class MainWindow : public QMainWindow {
 
   /// The parts, for inspection (owned by the window).
   ConfigSession* session() const { return session_; }
+  MeshSession* meshSession() const { return mesh_; }
+  QTabWidget* pages() const { return pages_; }
+  TopologyPanel* topologyPanel() const { return topology_panel_; }
+  TopologyScene* topologyScene() const;
+  EditorPanel* editorPanel() const { return editor_; }
+  TrafficPanel* trafficPanel() const { return traffic_panel_; }
+  BlastPanel* blastPanel() const { return blast_panel_; }
+  MetricsPanel* metricsPanel() const { return metrics_panel_; }
+  AuditPanel* auditPanel() const { return audit_panel_; }
+  PlayerPanel* playerPanel() const { return player_panel_; }
   ResourceTreeModel* resourceModel() const { return resource_model_; }
   DiagnosticsModel* diagnosticsModel() const { return diagnostics_model_; }
   ResourceTreeView* resourceTree() const { return tree_; }
@@ -63,6 +94,8 @@ class MainWindow : public QMainWindow {
   void openFolderDialog();
   void showAbout();
   void onLoaded();
+  void onTopologyChanged();
+  void createDocks();
   void onResourceCurrentChanged(const QModelIndex& current);
   void onDiagnosticActivated(const QModelIndex& index);
   void onFilterChanged(const QString& text);
@@ -71,6 +104,16 @@ class MainWindow : public QMainWindow {
   bool selectFirstResource();
 
   ConfigSession* session_;
+  MeshSession* mesh_;
+  QTabWidget* pages_ = nullptr;
+  TopologyPanel* topology_panel_ = nullptr;
+  EditorPanel* editor_ = nullptr;
+  TrafficPanel* traffic_panel_ = nullptr;
+  BlastPanel* blast_panel_ = nullptr;
+  MetricsPanel* metrics_panel_ = nullptr;
+  AuditPanel* audit_panel_ = nullptr;
+  PlayerPanel* player_panel_ = nullptr;
+  QLabel* status_mesh_ = nullptr;
   ResourceTreeModel* resource_model_;
   QSortFilterProxyModel* resource_proxy_;
   DiagnosticsModel* diagnostics_model_;

@@ -188,5 +188,65 @@ TEST_F(CommandLineTest, BinaryHelpWorks) {
   EXPECT_TRUE(run.out.contains("--screenshot <OUT>")) << run.out.toStdString();
 }
 
+TEST_F(CommandLineTest, ParsesAfterStepAndCompromise) {
+  const ParsedCommandLine ok = parseCommandLine(
+      {"meshsim-gui", "--screenshot", "o.png", "--after-step", "4", "--compromise",
+       "bookinfo/productpage-v1", "dir"});
+  EXPECT_TRUE(ok.run);
+  EXPECT_EQ(ok.options.after_step, 4);
+  EXPECT_EQ(ok.options.compromise, "bookinfo/productpage-v1");
+  EXPECT_EQ(ok.options.paths, QStringList{"dir"});
+  struct Case {
+    QStringList args;
+    QString message;
+  };
+  const std::vector<Case> bad = {
+      {{"meshsim-gui", "--after-step", "x"},
+       "meshsim-gui: --after-step needs a number of steps (0 or more), not \"x\""},
+      {{"meshsim-gui", "--after-step", "-1"},
+       "meshsim-gui: --after-step needs a number of steps (0 or more), not \"-1\""},
+      {{"meshsim-gui", "--compromise", "web"},
+       "meshsim-gui: --compromise needs a workload as NS/NAME, not \"web\""},
+  };
+  for (const Case& c : bad) {
+    SCOPED_TRACE(c.args.join(' ').toStdString());
+    const ParsedCommandLine parsed = parseCommandLine(c.args);
+    EXPECT_FALSE(parsed.run);
+    EXPECT_EQ(parsed.exit_code, kExitUsage);
+    EXPECT_EQ(parsed.message, c.message);
+  }
+}
+
+TEST_F(CommandLineTest, BinaryScreenshotsTheCanaryAfterScenarioSteps) {
+  QTemporaryDir dir;
+  ASSERT_TRUE(dir.isValid());
+  const QString out = dir.filePath("canary.png");
+  // Step 7 of bookinfo applies the 90/10 canary.
+  const GuiRun run = runGui({"--screenshot", out, "--after-step", "7", "--compromise",
+                             "bookinfo/productpage-v1", bookinfo()});
+  ASSERT_EQ(run.exit_code, 0) << run.err.toStdString();
+  QImage image;
+  ASSERT_TRUE(image.load(out, "PNG"));
+  EXPECT_EQ(image.size(), QSize(1280, 800));
+  EXPECT_GT(distinctColours(image), 50);
+}
+
+TEST_F(CommandLineTest, BinaryRejectsStepsBeyondTheScenarioAndUnknownWorkloads) {
+  QTemporaryDir dir;
+  ASSERT_TRUE(dir.isValid());
+  const GuiRun steps =
+      runGui({"--screenshot", dir.filePath("a.png"), "--after-step", "999", bookinfo()});
+  EXPECT_EQ(steps.exit_code, 2);
+  EXPECT_TRUE(steps.err.contains("meshsim-gui: --after-step 999: the scenario has "))
+      << steps.err.toStdString();
+  const GuiRun workload = runGui(
+      {"--screenshot", dir.filePath("b.png"), "--compromise", "bookinfo/nobody", bookinfo()});
+  EXPECT_EQ(workload.exit_code, 2);
+  EXPECT_TRUE(workload.err.contains("meshsim-gui: --compromise: no workload bookinfo/nobody"))
+      << workload.err.toStdString();
+  EXPECT_FALSE(QFile::exists(dir.filePath("a.png")));
+  EXPECT_FALSE(QFile::exists(dir.filePath("b.png")));
+}
+
 }  // namespace
 }  // namespace meshsim::gui
