@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     options.threads = o.threads;
     options.ingress = o.ingress;
     options.ingress_port = o.ingress_port;
+    if (!o.access_log) options.access_log_capacity = 0;
     return std::unique_ptr<meshsim::dataplane::DataPlane>(
         std::make_unique<meshsim::proxy::LoopbackDataPlane>(options));
   });

@@ -237,6 +237,7 @@ void registerServe(CLI::App& app) {
     uint16_t admin_port = 0;
     unsigned threads = 2;
     bool no_admin = false;
+    bool no_access_log = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--state", o->state,
@@ -246,6 +247,8 @@ void registerServe(CLI::App& app) {
   cmd->add_option("--admin-port", o->admin_port, "Admin endpoint port on 127.0.0.1 (default: any free port)");
   cmd->add_option("--threads", o->threads, "Data-plane event-loop threads (default 2)")->check(CLI::Range(1, 64));
   cmd->add_flag("--no-admin", o->no_admin, "Do not start the admin endpoint");
+  cmd->add_flag("--no-access-log", o->no_access_log,
+                "Keep no access log lines (as Istio's default meshConfig; metrics stay on)");
   cmd->callback([inputs, o] {
     const auto started = std::chrono::steady_clock::now();
     const auto& factory = dataPlaneFactory();
@@ -313,6 +316,7 @@ void registerServe(CLI::App& app) {
     dp.threads = o->threads;
     dp.ingress = true;
     dp.ingress_port = o->ingress_port;
+    dp.access_log = !o->no_access_log;
     auto runtime = MeshRuntime::create((*plane)->snapshot(), factory(dp));
     if (!runtime.ok()) {
       std::cerr << "meshsim serve: " << runtime.status().message() << "\n";

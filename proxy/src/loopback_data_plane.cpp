@@ -128,7 +128,7 @@ awaitable<dataplane::ProbeResult> directRequest(asio::io_context& io, std::strin
     tls::prepareClient(ssl, *identity, "", "");
     TlsStream stream(std::move(plain), ssl);
     beast::get_lowest_layer(stream).expires_at(deadline);
-    auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
+    auto [hec] = co_await stream.next_layer().async_handshake(asio::ssl::stream_base::client, kTuple);
     if (hec) {
       std::string why = tls::failureReason(ssl);
       out.error = "TLS handshake: " + (why.empty() ? hec.message() : why);
@@ -351,21 +351,6 @@ Status LoopbackDataPlane::apply(std::shared_ptr<const dataplane::MeshPlan> plan)
   }
   Mesh& mesh = *im.mesh;
 
-  // Identities first: a plan whose certificates do not load changes nothing.
-  std::map<std::string, std::shared_ptr<const tls::IdentityTls>> identities;
-  for (const auto& wp : plan->workloads) {
-    if (!wp.sidecar || identities.count(wp.key)) continue;
-    auto id = mesh.identityFor(wp.svid, plan->trust, plan->clock);
-    if (!id.ok()) return id.status();
-    identities.emplace(wp.key, *id);
-  }
-  std::shared_ptr<const tls::IdentityTls> ingress_identity;
-  if (im.options.ingress) {
-    auto id = mesh.identityFor(plan->ingress_svid, plan->trust, plan->clock);
-    if (!id.ok()) return id.status();
-    ingress_identity = *id;
-  }
-
   // New replicas (and new ports of existing ones) bind here, on this thread, before their
   // io_context sees them: a bind failure is reported and nothing is half-started.
   std::map<std::string, std::shared_ptr<Replica>> next;
@@ -400,20 +385,20 @@ Status LoopbackDataPlane::apply(std::shared_ptr<const dataplane::MeshPlan> plan)
 
   // Swap: existing replicas take the new plan on their own thread; removed ones close.
   std::vector<std::future<void>> waits;
-  auto install = [&](const std::shared_ptr<Replica>& rep, std::shared_ptr<const tls::IdentityTls> id) {
+  auto install = [&](const std::shared_ptr<Replica>& rep, const pki::Svid* svid) {
     auto done = std::make_shared<std::promise<void>>();
     waits.push_back(done->get_future());
-    asio::post(rep->io(), [rep, view, id, done] {
-      rep->install(view, id);
+    asio::post(rep->io(), [rep, view, svid, done] {
+      rep->install(view, svid);
       done->set_value();
     });
   };
   for (auto& [key, rep] : next) {
-    auto hash = key.find('#');
-    auto id = identities.find(key.substr(0, hash));
-    install(rep, id != identities.end() ? id->second : nullptr);
+    const auto* wp = plan->find(std::string_view(key).substr(0, key.find('/')),
+                                std::string_view(key).substr(key.find('/') + 1, key.find('#') - key.find('/') - 1));
+    install(rep, wp != nullptr && wp->sidecar ? &wp->svid : nullptr);
   }
-  if (im.ingress) install(im.ingress, ingress_identity);
+  if (im.ingress) install(im.ingress, &plan->ingress_svid);
   for (auto& [key, rep] : im.replicas) {
     if (next.count(key) && next[key] == rep) continue;
     auto done = std::make_shared<std::promise<void>>();

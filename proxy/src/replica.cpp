@@ -121,6 +121,31 @@ std::string tlsFailureBody(const error_code& ec) {
   return std::string(kBodyConnectFailure) + ", transport failure reason: " + reason;
 }
 
+// Appends `text` as a JSON string literal (RFC 8259 escaping; bytes >= 0x80 pass through).
+void appendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
 bool isTlsError(const error_code& ec) { return ec.category() == asio::error::get_ssl_category(); }
 
 // One HTTP/1.1 exchange on an established stream.
@@ -206,10 +231,16 @@ std::vector<uint32_t> Replica::ports() const {
   return out;
 }
 
-void Replica::install(std::shared_ptr<const PlanView> view,
-                      std::shared_ptr<const tls::IdentityTls> tls) {
+void Replica::install(std::shared_ptr<const PlanView> view, const pki::Svid* svid) {
   view_ = std::move(view);
-  tls_ = std::move(tls);
+  if (svid == nullptr) {
+    svid_.reset();
+    tls_.reset();
+  } else if (!svid_ || svid_->serial_hex != svid->serial_hex) {
+    // A new (rotated) certificate: new connections use it; established ones keep theirs.
+    svid_ = *svid;
+    tls_.reset();
+  }
   if (!gateway_) {
     auto slash = key_.find('/');
     auto hash = key_.find('#');
@@ -309,13 +340,14 @@ awaitable<void> Replica::serveConnection(tcp::socket socket, uint32_t port) {
     co_return;
   }
 
-  auto tls = tls_;
+  auto tls = identity();
+  if (!tls) co_return;
   SSL* ssl = SSL_new(tls->serverContext());
   if (ssl == nullptr) co_return;
   tls::prepareServer(ssl, *tls);
   TlsStream stream(beast::tcp_stream(std::move(socket)), ssl);
   beast::get_lowest_layer(stream).expires_after(kConnectTimeout);
-  auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  auto [hec] = co_await stream.next_layer().async_handshake(asio::ssl::stream_base::server, kTuple);
   std::optional<tls::PeerInfo> peer;
   if (!hec) peer = tls::verifiedPeer(ssl);
   if (hec || !peer) {
@@ -424,6 +456,22 @@ awaitable<void> Replica::serveTcp(Stream& stream, const ConnInfo& info) {
   mesh_.telemetry.tcp(edge, false);
 }
 
+std::shared_ptr<const tls::IdentityTls> Replica::identity() {
+  if (!tls_ && svid_ && view_) {
+    auto made = mesh_.identityFor(*svid_, view_->plan->trust, view_->plan->clock);
+    if (made.ok()) {
+      tls_ = *made;
+    } else {
+      observe::AccessLogEntry e;
+      e.start_unix_ms = unixMillis();
+      e.workload = gateway_ ? std::string("ingress") : key_;
+      e.response_details = "tls_context_failed{" + made.status().message() + "}";
+      mesh_.telemetry.log(std::move(e));
+    }
+  }
+  return tls_;
+}
+
 bool Replica::takeToken() {
   const auto& bucket = *wp_->rate_limit;
   const auto now = Clock::now();
@@ -485,6 +533,7 @@ awaitable<Response> Replica::handleInbound(Request& request, const ConnInfo& inf
 
   auto finish = [&](Response res, std::string_view flags, std::string details) {
     mesh_.telemetry.request(edge, res.result_int(), flags, elapsedMs(start));
+    if (!mesh_.telemetry.logging()) return res;
     observe::AccessLogEntry e;
     e.start_unix_ms = unixMillis();
     e.workload = wp->key;
@@ -587,21 +636,39 @@ awaitable<Response> Replica::app(const Request& request, const ConnInfo& info,
   const dataplane::WorkloadPlan* wp = wp_;
   const model::ServiceBehaviour* behaviour =
       wp->service != nullptr ? &wp->service->behaviour : nullptr;
-  nlohmann::json body;
-  body["service"] = wp->service != nullptr ? wp->service->meta.name : "";
-  body["namespace"] = wp->namespace_;
-  body["workload"] = wp->name;
-  body["version"] = wp->version;
-  body["cluster"] = wp->cluster;
-  body["pod"] = wp->replicas.size() > index_ ? wp->replicas[index_].pod : wp->name;
-  body["method"] = std::string(request.method_string());
-  body["path"] = std::string(request.target());
-  nlohmann::json headers = nlohmann::json::object();
+  // The answer is JSON written directly into one string: this runs for every request of every
+  // app, and a DOM (one allocation per key) would cost more than the sidecars around it.
+  std::string body;
+  body.reserve(512);
+  body += "{\"service\":";
+  appendJsonString(body, wp->service != nullptr ? wp->service->meta.name : std::string_view());
+  body += ",\"namespace\":";
+  appendJsonString(body, wp->namespace_);
+  body += ",\"workload\":";
+  appendJsonString(body, wp->name);
+  body += ",\"version\":";
+  appendJsonString(body, wp->version);
+  body += ",\"cluster\":";
+  appendJsonString(body, wp->cluster);
+  body += ",\"pod\":";
+  appendJsonString(body, wp->replicas.size() > index_ ? std::string_view(wp->replicas[index_].pod)
+                                                      : std::string_view(wp->name));
+  body += ",\"method\":";
+  appendJsonString(body, request.method_string());
+  body += ",\"path\":";
+  appendJsonString(body, request.target());
+  body += ",\"mtls\":";
+  body += info.mtls ? "true" : "false";
+  body += ",\"headers\":{";
+  bool first = true;
   for (const auto& field : request) {
-    headers[std::string(field.name_string())] = std::string(field.value());
+    if (!first) body += ',';
+    first = false;
+    appendJsonString(body, field.name_string());
+    body += ':';
+    appendJsonString(body, field.value());
   }
-  body["headers"] = std::move(headers);
-  body["mtls"] = info.mtls;
+  body += '}';
   int status = 200;
   if (behaviour != nullptr) {
     if (behaviour->latency_ms > 0) {
@@ -609,7 +676,8 @@ awaitable<Response> Replica::app(const Request& request, const ConnInfo& info,
       timer.expires_after(std::chrono::microseconds(static_cast<int64_t>(behaviour->latency_ms * 1000)));
       co_await timer.async_wait(kTuple);
     }
-    nlohmann::json calls = nlohmann::json::array();
+    if (!behaviour->calls.empty()) body += ",\"calls\":[";
+    bool first_call = true;
     for (const auto& call : behaviour->calls) {
       OutboundRequest out;
       std::string ns = wp->namespace_;
@@ -632,29 +700,44 @@ awaitable<Response> Replica::app(const Request& request, const ConnInfo& info,
         out.headers.emplace_back("x-request-id", std::string(rid->value()));
       }
       UpstreamResult r = co_await callUpstream(std::move(out));
-      nlohmann::json c;
-      c["service"] = ns + "/" + name;
-      c["status"] = r.status;
-      c["workload"] = r.upstream_workload;
-      if (!r.flags.empty()) c["flags"] = r.flags;
-      if (r.status >= 200 && r.status < 300 && nlohmann::json::accept(r.body)) {
-        auto answered = nlohmann::json::parse(r.body);
-        if (answered.is_object() && answered.contains("version")) c["version"] = answered["version"];
-      } else if (!r.body.empty()) {
-        c["body"] = r.body.substr(0, 200);
+      if (!first_call) body += ',';
+      first_call = false;
+      body += "{\"service\":";
+      appendJsonString(body, ns + "/" + name);
+      body += ",\"status\":" + std::to_string(r.status) + ",\"workload\":";
+      appendJsonString(body, r.upstream_workload);
+      if (!r.flags.empty()) {
+        body += ",\"flags\":";
+        appendJsonString(body, r.flags);
       }
-      calls.push_back(std::move(c));
+      if (r.status >= 200 && r.status < 300) {
+        dataplane::ProbeResult answered;
+        readAppIdentity(r.body, answered);
+        if (!answered.served_by.empty()) {
+          body += ",\"version\":";
+          appendJsonString(body, answered.version);
+        }
+      } else if (!r.body.empty()) {
+        body += ",\"body\":";
+        appendJsonString(body, std::string_view(r.body).substr(0, 200));
+      }
+      body += '}';
     }
-    body["calls"] = std::move(calls);
+    if (!behaviour->calls.empty()) body += ']';
     if (behaviour->error_rate > 0 &&
         std::uniform_real_distribution<double>(0, 1)(rng_) < behaviour->error_rate) {
       status = behaviour->error_status;
     }
-    if (behaviour->payload_bytes > 0) body["payload"] = std::string(behaviour->payload_bytes, 'x');
+    if (behaviour->payload_bytes > 0) {
+      body += ",\"payload\":\"";
+      body.append(behaviour->payload_bytes, 'x');
+      body += '"';
+    }
   }
+  body += '}';
   Response res{static_cast<http::status>(status), request.version()};
   res.set(http::field::content_type, "application/json");
-  res.body() = body.dump();
+  res.body() = std::move(body);
   res.prepare_payload();
   co_return res;
 }
@@ -707,8 +790,8 @@ awaitable<UpstreamResult> Replica::exchange(const std::shared_ptr<const PlanView
       }
       conn->plain->socket().set_option(tcp::no_delay(true), ec);
       if (mtls || tls_only) {
-        std::shared_ptr<const tls::IdentityTls> identity = tls_;
-        if (!mtls || !identity) {
+        std::shared_ptr<const tls::IdentityTls> identity = mtls ? this->identity() : nullptr;
+        if (!identity) {
           auto anon = mesh_.anonymousFor(view->plan->trust, view->plan->clock);
           if (!anon.ok()) {
             out.status = 503;
@@ -724,7 +807,7 @@ awaitable<UpstreamResult> Replica::exchange(const std::shared_ptr<const PlanView
                            out.upstream_host);
         conn->tls = std::make_unique<TlsStream>(std::move(*conn->plain), ssl);
         conn->plain.reset();
-        auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kTuple);
+        auto [hec] = co_await conn->tls->next_layer().async_handshake(asio::ssl::stream_base::client, kTuple);
         if (hec) {
           out.status = 503;
           out.flags = "UF";
@@ -877,6 +960,8 @@ awaitable<UpstreamResult> Replica::callUpstream(OutboundRequest r) {
     const bool sidecar = gateway_ || (me != nullptr && me->sidecar);
     if (sidecar) {
       mesh_.telemetry.request(edge, res.status, res.flags, elapsedMs(start));
+    }
+    if (sidecar && mesh_.telemetry.logging()) {
       observe::AccessLogEntry e;
       e.start_unix_ms = unixMillis();
       e.workload = gateway_ ? std::string("ingress") : me->key;

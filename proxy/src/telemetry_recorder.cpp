@@ -1,5 +1,6 @@
 // Telemetry: per-edge series keyed by a compact string, materialized as Istio labels once.
 #include <algorithm>
+#include <charconv>
 
 #include "core.h"
 
@@ -11,19 +12,19 @@ std::string orUnknown(std::string_view s) { return s.empty() ? "unknown" : std::
 
 }  // namespace
 
-std::string Telemetry::key(const Edge& edge, int status, std::string_view flags) {
-  std::string k;
-  k.reserve(160);
+void Telemetry::key(std::string& k, const Edge& edge, int status, std::string_view flags) {
+  k.clear();
   k.append(edge.reporter).push_back('|');
   k.append(edge.source != nullptr ? edge.source->key : std::string_view("?")).push_back('|');
   k.append(edge.source_principal).push_back('|');
   k.append(edge.destination != nullptr ? edge.destination->key : std::string_view("?")).push_back('|');
   k.append(edge.destination_service).push_back('|');
-  k.append(std::to_string(status)).push_back('|');
+  char digits[12];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), status);
+  k.append(digits, end).push_back('|');
   k.append(flags).push_back('|');
   k.push_back(edge.mtls ? 'm' : 'p');
   k.push_back(edge.http ? 'h' : 't');
-  return k;
 }
 
 observe::RequestLabels Telemetry::labels(const Edge& edge, int status, std::string_view flags) {
@@ -63,19 +64,22 @@ observe::RequestLabels Telemetry::labels(const Edge& edge, int status, std::stri
 }
 
 void Telemetry::request(const Edge& edge, int status, std::string_view flags, double duration_ms) {
-  std::string k = key(edge, status, flags);
+  // One buffer per thread: the key of a known series is built without allocating.
+  thread_local std::string k;
+  key(k, edge, status, flags);
   std::lock_guard lock(mu_);
-  auto it = requests_.find(k);
+  auto it = requests_.find(std::string_view(k));
   if (it == requests_.end()) {
-    it = requests_.emplace(std::move(k), Series{labels(edge, status, flags), {}, {}}).first;
+    it = requests_.emplace(k, Series{labels(edge, status, flags), {}, {}}).first;
   }
   it->second.stats.add(duration_ms);
 }
 
 void Telemetry::tcp(const Edge& edge, bool opened) {
-  std::string k = key(edge, 0, "");
+  std::string k;
+  key(k, edge, 0, "");
   std::lock_guard lock(mu_);
-  auto it = tcp_.find(k);
+  auto it = tcp_.find(std::string_view(k));
   if (it == tcp_.end()) it = tcp_.emplace(std::move(k), Series{labels(edge, 0, ""), {}, {}}).first;
   if (opened) {
     ++it->second.tcp.opened;

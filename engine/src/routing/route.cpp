@@ -197,12 +197,15 @@ struct NsNameLess {
   }
 };
 
-std::shared_ptr<const ClusterView> buildView(const config::Snapshot& snapshot,
-                                             const ServiceData& svc, std::string_view client_ns,
-                                             const model::StringMap* client_labels) {
+// The cluster view of `svc` under the DestinationRule `dr`; `all` are the service's endpoints
+// (computed once per service: a mesh of 10,000 services must not rescan every workload for each
+// service and client namespace).
+std::shared_ptr<const ClusterView> buildView(const ServiceData& svc,
+                                             std::optional<ResolvedDestinationRule> dr,
+                                             const EndpointSet& all) {
   auto view = std::make_shared<ClusterView>();
-  view->dr = findDestinationRule(snapshot, client_ns, svc.ref, client_labels);
-  view->all = endpointsOf(snapshot, svc.ref);
+  view->dr = std::move(dr);
+  view->all = all;
   const model::DestinationRule* rule = view->dr ? &view->dr->rule : nullptr;
   std::string name;
   std::vector<uint32_t> ports = svc.ports;
@@ -223,7 +226,11 @@ std::shared_ptr<const ClusterView> buildView(const config::Snapshot& snapshot,
     for (const auto& s : rule->subsets) {
       ClusterView::SubsetView sv;
       sv.name = s.name;
-      sv.endpoints = endpointsOf(snapshot, svc.ref, &s.labels);
+      for (const model::Workload* w : all.workloads) {
+        if (!labelsInclude(&w->labels, s.labels)) continue;
+        sv.endpoints.workloads.push_back(w);
+        sv.endpoints.replicas += w->replicas;
+      }
       for (uint32_t p : ports)
         sv.ports.push_back({p, effectiveTrafficPolicy(rule, s.name, p, name)});
       sv.fallback = effectiveTrafficPolicy(rule, s.name, 0, name);
@@ -231,6 +238,13 @@ std::shared_ptr<const ClusterView> buildView(const config::Snapshot& snapshot,
     }
   }
   return view;
+}
+
+std::shared_ptr<const ClusterView> buildView(const config::Snapshot& snapshot,
+                                             const ServiceData& svc, std::string_view client_ns,
+                                             const model::StringMap* client_labels) {
+  return buildView(svc, findDestinationRule(snapshot, client_ns, svc.ref, client_labels),
+                   endpointsOf(snapshot, svc.ref));
 }
 
 }  // namespace
@@ -489,6 +503,19 @@ CompiledRoutes compileRoutes(std::shared_ptr<const config::Snapshot> snapshot) {
     impl->service_index.emplace(std::make_pair(sd.ref.namespace_, sd.ref.name), idx);
     impl->services.push_back(std::move(sd));
   }
+  // Endpoints of every service in one pass over the workloads.
+  std::vector<EndpointSet> endpoints(impl->services.size());
+  for (const auto* w : snap.workloads) {
+    if (w->replicas == 0 || w->service.empty()) continue;
+    const size_t slash = w->service.find('/');
+    const std::string ns = slash == std::string::npos ? w->meta.namespace_ : w->service.substr(0, slash);
+    const std::string name = slash == std::string::npos ? w->service : w->service.substr(slash + 1);
+    auto found = impl->service_index.find(std::make_pair(ns, name));
+    if (found == impl->service_index.end()) continue;
+    auto& set = endpoints[static_cast<size_t>(found->second)];
+    set.workloads.push_back(w);
+    set.replicas += w->replicas;
+  }
   for (size_t i = 0; i < impl->services.size(); ++i) {
     ServiceData& sd = impl->services[i];
     sd.host = hostEntry(*impl, sd.fqdn);
@@ -499,13 +526,16 @@ CompiledRoutes compileRoutes(std::shared_ptr<const config::Snapshot> snapshot) {
     }
     std::map<std::string, std::shared_ptr<const ClusterView>> by_rule;
     for (const auto& ns : namespaces) {
-      auto view = buildView(snap, sd, ns, nullptr);
+      auto dr = findDestinationRule(snap, ns, sd.ref, nullptr);
       std::string key;
-      if (view->dr) {
-        for (const auto& src : view->dr->sources) key += src + ",";
+      if (dr) {
+        for (const auto& src : dr->sources) key += src + ",";
       }
-      auto [it, inserted] = by_rule.emplace(key, view);
-      sd.views.push_back(inserted ? view : it->second);
+      auto it = by_rule.find(key);
+      if (it == by_rule.end()) {
+        it = by_rule.emplace(key, buildView(sd, std::move(dr), endpoints[i])).first;
+      }
+      sd.views.push_back(it->second);
     }
     for (const auto* dr : snap.destination_rules) {
       if (!dr->workload_selector.present || dr->workload_selector.match_labels.empty()) continue;

@@ -144,6 +144,7 @@ struct DataPlaneOptions {
   unsigned threads = 2;        ///< event-loop threads
   bool ingress = true;         ///< start the ingress gateway
   uint16_t ingress_port = 0;   ///< on 127.0.0.1; 0 = an ephemeral port
+  bool access_log = true;      ///< keep access log lines (metrics are always recorded)
 };
 
 /// Makes a data plane. main.cpp injects one that builds proxy::LoopbackDataPlane, so that verbs
