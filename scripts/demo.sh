@@ -50,4 +50,13 @@ step "a plaintext client outside the mesh -> ratings (reset by STRICT mTLS)"
 step "an attacker with reviews' stolen certificate -> ratings (allowed: mTLS proves key possession only)"
 "$meshsim" check "${all[@]}" --from stolen:bookinfo/reviews-v1 --to bookinfo/ratings --path /ratings/0 || true
 
-printf '\nDemo output is in %s (state, Istio export).\n' "$out"
+step "the same request through real mutual-TLS sidecars on loopback: prediction vs reality"
+"$meshsim" check "${all[@]}" --from bookinfo/reviews-v2 --to bookinfo/ratings --path /ratings/0 --live || true
+
+step "who can a compromised details-v1 reach? (blast radius, hop by hop)"
+"$meshsim" blast-radius -f "$b/mesh" --compromise bookinfo/details-v1 || true
+
+step "the bookinfo scenario on live proxies: JUnit, JSON and a self-contained HTML report"
+"$meshsim" run "$b" --junit "$out/junit.xml" --json "$out/report.json" --report "$out/report.html"
+
+printf '\nDemo output is in %s (state, Istio export, report.html, junit.xml).\n' "$out"
