@@ -13,6 +13,8 @@ set -euo pipefail
 readonly kSelf="${0##*/}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly here
+# shellcheck source=bench/peers/lib.sh
+source "$here/lib.sh"
 repo="$(cd "$here/../.." && pwd)"
 readonly repo
 readonly kHostHeader="backend.bench.svc.cluster.local"
@@ -135,17 +137,6 @@ readonly tmp
 chain_pid=""
 mesh_pid=""
 
-stop_pid() {  # pid: TERM, wait up to 10 s, then KILL
-  local pid="$1" deadline=$((SECONDS + 10))
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.05; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "$kSelf: pid $pid ignored SIGTERM for 10 s, killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   trap - EXIT INT TERM
   stop_pid "$mesh_pid"
@@ -155,8 +146,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-log() { echo "$kSelf: $*" >&2; }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -351,11 +340,7 @@ measure() {  # chain profile threads conns rep
   log "$chain $profile run $rep: $rps rps, p50 ${p50} us, p90 ${p90} us, path CPU ${us} us/req, errors $errs"
 }
 
-median() {  # values... -> median (mean of the middle two for an even count)
-  printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {
-    if (NR == 0) { print "nan"; exit }
-    if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+median() { median_of 2 "$@"; }
 med() {  # key -> median of its runs, or empty
   local key="$1"
   [[ -n "${results[$key]:-}" ]] || return 0

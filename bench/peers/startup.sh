@@ -10,6 +10,8 @@ set -euo pipefail
 readonly kSelf="${0##*/}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly here
+# shellcheck source=bench/peers/lib.sh
+source "$here/lib.sh"
 repo="$(cd "$here/../.." && pwd)"
 readonly repo
 readonly kPerCluster=50000  # workloads per cluster (the addressing allows at most 254 x 256)
@@ -94,8 +96,6 @@ if [[ -z "${EPOCHREALTIME:-}" ]]; then
   exit 1
 fi
 
-log() { echo "$kSelf: $*" >&2; }
-
 meshsim_bin="${MESHSIM_BIN:-$repo/build/release/headless/meshsim}"
 if [[ ! -x "$meshsim_bin" ]]; then
   log "meshsim binary not found at $meshsim_bin (build it: cmake --preset release &&" \
@@ -118,21 +118,10 @@ else
 fi
 serve_pid=""
 drain_pid=""
-stop_pid() {  # pid: TERM, wait up to 15 s, then KILL
-  local pid="$1" deadline=$((SECONDS + 15))
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.02; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid ignored SIGTERM for 15 s, killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 # shellcheck disable=SC2317  # invoked through the EXIT trap
 cleanup() {
   trap - EXIT INT TERM
-  stop_pid "$serve_pid"
+  stop_pid "$serve_pid" 15
   if [[ -n "$drain_pid" ]]; then kill "$drain_pid" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
@@ -246,7 +235,7 @@ start_once() {  # file
     else
       r_error="meshsim serve exited before 'ready:': $(tail -n 3 "$tmp/serve.err" | tr '\n' ' ')"
     fi
-    stop_pid "$serve_pid"
+    stop_pid "$serve_pid" 15
     serve_pid=""
     wait "$drain_pid" 2>/dev/null || true
     drain_pid=""
@@ -258,7 +247,7 @@ start_once() {  # file
   r_threads="$(awk '/^Threads:/ {print $2}' "/proc/$serve_pid/status")"
   r_fds="$(find "/proc/$serve_pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)"
   local s0=$EPOCHREALTIME
-  stop_pid "$serve_pid"
+  stop_pid "$serve_pid" 15
   r_stop_s="$(awk -v a="$s0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.3f", b - a}')"
   serve_pid=""
   wait "$drain_pid" 2>/dev/null || true
@@ -266,10 +255,7 @@ start_once() {  # file
   return 0
 }
 
-median() {
-  printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {
-    if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+median() { median_of 3 "$@"; }
 
 # ------------------------------------------------------------------ runs
 declare -A med_ready med_rss med_hwm med_fds med_threads med_stop med_gen err_of
