@@ -27,6 +27,7 @@
 #include "meshsim/dataplane/dataplane.h"
 #include "meshsim/observe/telemetry.h"
 #include "meshsim/policy/request.h"
+#include "meshsim/routing/destination.h"
 #include "tls/identity_tls.h"
 
 namespace meshsim::proxy {
@@ -74,6 +75,8 @@ struct PlanView {
   std::shared_ptr<const dataplane::MeshPlan> plan;
   /// Replica address -> (workload plan, replica index): who a connection comes from.
   std::unordered_map<std::string, std::pair<const dataplane::WorkloadPlan*, uint32_t>> by_address;
+  /// The ingress gateway as a telemetry peer (upstream_policy.h ingressWorkload()).
+  dataplane::WorkloadPlan ingress;
 };
 
 /// Counters, histograms and the access log, shared by every replica. Thread-safe.
@@ -150,6 +153,7 @@ struct OutboundRequest {
 
 class Mesh;
 struct PooledConnection;
+class UpstreamPolicy;
 
 /// One workload replica: its sidecar (listeners, filters, outbound pool) and its app; or the
 /// ingress gateway (gateway == true: a plain HTTP listener that routes like a sidecar).
@@ -206,11 +210,24 @@ class Replica : public std::enable_shared_from_this<Replica> {
   /// certificate or the contexts cannot be built (logged).
   std::shared_ptr<const tls::IdentityTls> identity();
 
+  /// What `host` (an :authority without port) names, resolved in this replica's namespace;
+  /// cached per plan view (io thread). Shared: a request keeps it across a reconfiguration.
+  std::shared_ptr<const routing::HostTarget> resolve(std::string_view host, const PlanView& view);
+
   awaitable<UpstreamResult> exchange(const std::shared_ptr<const PlanView>& view,
                                      const dataplane::WorkloadPlan& target, uint32_t replica,
                                      uint32_t target_port, bool mtls, bool tls_only,
                                      const Request& request,
-                                     std::chrono::steady_clock::time_point deadline);
+                                     std::chrono::steady_clock::time_point deadline,
+                                     uint32_t max_requests_per_connection = 0);
+  /// The HTTP part of callUpstream after routing (upstream_policy.cpp): endpoint pick without
+  /// ejected hosts, circuit breakers, attempts with per-try timeouts, retries, outlier
+  /// accounting. `*dest` is set to the last endpoint's workload.
+  awaitable<UpstreamResult> forward(
+      const std::shared_ptr<const PlanView>& view, const routing::RouteResult& route,
+      const std::vector<std::pair<const dataplane::WorkloadPlan*, uint32_t>>& candidates,
+      uint32_t port, Request& request, std::chrono::steady_clock::time_point deadline,
+      const dataplane::WorkloadPlan** dest);
 
   Mesh& mesh_;
   asio::io_context& io_;
@@ -224,13 +241,22 @@ class Replica : public std::enable_shared_from_this<Replica> {
   std::shared_ptr<const tls::IdentityTls> tls_;
   std::optional<pki::Svid> svid_;  // the certificate tls_ is (or will be) built from
   std::unordered_map<std::string, std::vector<std::unique_ptr<PooledConnection>>> pool_;
-  std::unordered_map<std::string, uint32_t> active_;  // upstream key -> connections in use
+  std::string fqdn_;  // FQDN of this workload's Service ("" without one)
+  // Host resolution is string work on the snapshot, and a client calls the same few hosts.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::shared_ptr<const routing::HostTarget>, StringHash,
+                     std::equal_to<>>
+      hosts_;
   uint64_t round_robin_ = 0;
   std::minstd_rand rng_;
   double tokens_ = 0;
   std::chrono::steady_clock::time_point last_fill_{};
   bool bucket_init_ = false;
   bool stopping_ = false;
+  std::unique_ptr<UpstreamPolicy> upstream_policy_;  // retries, circuit breakers, ejections
 };
 
 /// Everything the replicas share.

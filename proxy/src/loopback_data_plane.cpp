@@ -9,6 +9,7 @@
 
 #include "admin_server.h"
 #include "core.h"
+#include "upstream_policy.h"
 
 namespace meshsim::proxy {
 
@@ -349,6 +350,7 @@ Status LoopbackDataPlane::apply(std::shared_ptr<const dataplane::MeshPlan> plan)
   for (const auto& wp : plan->workloads) {
     for (const auto& r : wp.replicas) view->by_address.emplace(r.address, std::make_pair(&wp, r.index));
   }
+  view->ingress = ingressWorkload(*plan);
   Mesh& mesh = *im.mesh;
 
   // New replicas (and new ports of existing ones) bind here, on this thread, before their

@@ -10,6 +10,7 @@
 #include <cctype>
 
 #include "core.h"
+#include "upstream_policy.h"
 #include "meshsim/policy/authz.h"
 #include "meshsim/policy/jwt.h"
 #include "meshsim/policy/path.h"
@@ -31,6 +32,7 @@ struct PooledConnection {
   beast::flat_buffer buffer;
   bool mtls = false;
   std::string peer_spiffe_id;
+  uint32_t requests = 0;  // requests carried (DestinationRule maxRequestsPerConnection)
 };
 
 /// What a server connection knows about its client.
@@ -232,6 +234,10 @@ std::vector<uint32_t> Replica::ports() const {
 }
 
 void Replica::install(std::shared_ptr<const PlanView> view, const pki::Svid* svid) {
+  // The token bucket survives a new plan (a certificate rotation, another workload's change)
+  // unless this workload's bucket changed. Read before the old plan can go.
+  const std::optional<model::TokenBucket> old_bucket =
+      wp_ != nullptr ? wp_->rate_limit : std::optional<model::TokenBucket>();
   view_ = std::move(view);
   if (svid == nullptr) {
     svid_.reset();
@@ -246,8 +252,12 @@ void Replica::install(std::shared_ptr<const PlanView> view, const pki::Svid* svi
     auto hash = key_.find('#');
     wp_ = view_->plan->find(std::string_view(key_).substr(0, slash),
                             std::string_view(key_).substr(slash + 1, hash - slash - 1));
+    fqdn_ = wp_ != nullptr ? fqdnOf(wp_->service) : std::string();
   }
-  bucket_init_ = false;
+  hosts_.clear();  // resolved against the previous snapshot
+  if (!sameBucket(old_bucket, wp_ != nullptr ? wp_->rate_limit : std::nullopt)) {
+    bucket_init_ = false;
+  }
   stopping_ = false;
   for (auto& l : listeners_) {
     if (!l->running) {
@@ -419,8 +429,7 @@ awaitable<void> Replica::serveTcp(Stream& stream, const ConnInfo& info) {
   edge.source = src != view->by_address.end() && info.mtls ? src->second.first : nullptr;
   edge.destination = wp;
   edge.source_principal = info.peer ? std::string_view(info.peer->spiffe_id) : std::string_view();
-  const std::string fqdn = fqdnOf(wp->service);
-  edge.destination_service = fqdn;
+  edge.destination_service = fqdn_;
   edge.http = false;
   edge.mtls = info.mtls;
   if (wp->sidecar) {
@@ -474,7 +483,8 @@ std::shared_ptr<const tls::IdentityTls> Replica::identity() {
 
 bool Replica::takeToken() {
   const auto& bucket = *wp_->rate_limit;
-  const auto now = Clock::now();
+  // Simulated time refills the bucket too (MeshRuntime::advanceTime).
+  const auto now = meshNow(*view_->plan->clock);
   const auto interval = std::chrono::milliseconds(std::max<int64_t>(1, bucket.fill_interval.millis));
   if (!bucket_init_) {
     tokens_ = bucket.max_tokens;
@@ -518,18 +528,21 @@ awaitable<Response> Replica::handleInbound(Request& request, const ConnInfo& inf
   Telemetry::Edge edge{"destination"};
   auto src = view->by_address.find(info.remote_address);
   edge.source = src != view->by_address.end() ? src->second.first : nullptr;
+  if (edge.source == nullptr && info.peer && info.peer->spiffe_id == view->ingress.spiffe_id) {
+    edge.source = &view->ingress;  // entered through the ingress gateway
+  }
   edge.destination = wp;
   edge.source_principal = info.peer ? std::string_view(info.peer->spiffe_id) : std::string_view();
-  const std::string fqdn = fqdnOf(wp->service);
-  edge.destination_service = fqdn;
+  edge.destination_service = fqdn_;
   if (wp->service != nullptr) {
     edge.destination_service_name = wp->service->meta.name;
     edge.destination_service_namespace = wp->service->meta.namespace_;
   }
   edge.mtls = info.mtls;
-  const std::string method(request.method_string());
-  const std::string target(request.target());
-  const std::string authority(request[http::field::host]);
+  // Views into the request: the filters below add and remove other fields, never these.
+  const std::string_view method = request.method_string();
+  const std::string_view target = request.target();
+  const std::string_view authority = request[http::field::host];
 
   auto finish = [&](Response res, std::string_view flags, std::string details) {
     mesh_.telemetry.request(edge, res.result_int(), flags, elapsedMs(start));
@@ -569,15 +582,23 @@ awaitable<Response> Replica::handleInbound(Request& request, const ConnInfo& inf
     auto d = policy::badRequestDecision(normalized.status());
     co_return finish(localReply(d.status, d.body, version, false), "", "path_normalization_failed");
   }
-  auto headers = policyHeaders(request);
+  // Without RequestAuthentication or AuthorizationPolicy the filters have nothing to decide:
+  // skip building their inputs (most workloads of a mesh, and every request's hot path).
+  const bool jwt_rules = !wp->jwt->empty();
+  const bool authz_rules = wp->authz->policyCount() > 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (jwt_rules || authz_rules) headers = policyHeaders(request);
 
   // JWT authentication.
-  policy::JwtRequest jr;
-  jr.method = method;
-  jr.host = authority;
-  jr.path = target;
-  jr.headers = headers;
-  policy::JwtAuthnResult jres = policy::authenticateJwt(*wp->jwt, jr, view->plan->clock->now());
+  policy::JwtAuthnResult jres;
+  if (jwt_rules) {
+    policy::JwtRequest jr;
+    jr.method = method;
+    jr.host = authority;
+    jr.path = target;
+    jr.headers = headers;
+    jres = policy::authenticateJwt(*wp->jwt, jr, view->plan->clock->now());
+  }
   if (!jres.accepted) {
     Response res = localReply(jres.http_status, jres.body, version, request.keep_alive());
     for (const auto& [k, v] : jres.response_headers) res.set(k, v);
@@ -595,22 +616,24 @@ awaitable<Response> Replica::handleInbound(Request& request, const ConnInfo& inf
   }
 
   // Authorization.
-  policy::RequestAttributes attrs;
-  attrs.http = true;
-  if (info.peer) attrs.peer = info.peer->identity;
-  attrs.source_ip = info.remote_address;
-  attrs.remote_ip = info.remote_address;
-  attrs.destination_ip = address_;
-  attrs.destination_port = info.port;
-  attrs.host = authority;
-  attrs.method = method;
-  attrs.path = normalized->path;
-  attrs.headers = std::move(headers);
-  attrs.auth = std::move(jres.auth);
-  policy::AuthzDecision az = policy::evaluateAuthz(*wp->authz, attrs);
-  if (!az.allowed) {
-    co_return finish(localReply(az.status, az.body, version, request.keep_alive()), "",
-                     std::string(az.detail));
+  if (authz_rules) {
+    policy::RequestAttributes attrs;
+    attrs.http = true;
+    if (info.peer) attrs.peer = info.peer->identity;
+    attrs.source_ip = info.remote_address;
+    attrs.remote_ip = info.remote_address;
+    attrs.destination_ip = address_;
+    attrs.destination_port = info.port;
+    attrs.host = authority;
+    attrs.method = method;
+    attrs.path = normalized->path;
+    attrs.headers = std::move(headers);
+    attrs.auth = std::move(jres.auth);
+    policy::AuthzDecision az = policy::evaluateAuthz(*wp->authz, attrs);
+    if (!az.allowed) {
+      co_return finish(localReply(az.status, az.body, version, request.keep_alive()), "",
+                       std::string(az.detail));
+    }
   }
 
   // Local rate limit.
@@ -621,8 +644,9 @@ awaitable<Response> Replica::handleInbound(Request& request, const ConnInfo& inf
   }
 
   if (info.peer) {
-    request.set("x-forwarded-client-cert",
-                "By=" + wp->spiffe_id + ";URI=" + info.peer->spiffe_id);
+    thread_local std::string xfcc;  // built without allocating once warm
+    xfcc.assign("By=").append(wp->spiffe_id).append(";URI=").append(info.peer->spiffe_id);
+    request.set("x-forwarded-client-cert", xfcc);
   }
   Response res = co_await app(request, info, view);
   co_return finish(std::move(res), "", "via_upstream");
@@ -671,9 +695,16 @@ awaitable<Response> Replica::app(const Request& request, const ConnInfo& info,
   body += '}';
   int status = 200;
   if (behaviour != nullptr) {
-    if (behaviour->latency_ms > 0) {
+    // The workload's own overrides (a failing or slow version) beat its Service's behaviour.
+    static const model::BehaviourOverride kNoOverride;
+    const model::BehaviourOverride& own =
+        wp->workload != nullptr ? wp->workload->behaviour : kNoOverride;
+    const double latency_ms = own.latency_ms.value_or(behaviour->latency_ms);
+    const double error_rate = own.error_rate.value_or(behaviour->error_rate);
+    const int32_t error_status = own.error_status.value_or(behaviour->error_status);
+    if (latency_ms > 0) {
       asio::steady_timer timer(io_);
-      timer.expires_after(std::chrono::microseconds(static_cast<int64_t>(behaviour->latency_ms * 1000)));
+      timer.expires_after(std::chrono::microseconds(static_cast<int64_t>(latency_ms * 1000)));
       co_await timer.async_wait(kTuple);
     }
     if (!behaviour->calls.empty()) body += ",\"calls\":[";
@@ -724,9 +755,8 @@ awaitable<Response> Replica::app(const Request& request, const ConnInfo& info,
       body += '}';
     }
     if (!behaviour->calls.empty()) body += ']';
-    if (behaviour->error_rate > 0 &&
-        std::uniform_real_distribution<double>(0, 1)(rng_) < behaviour->error_rate) {
-      status = behaviour->error_status;
+    if (error_rate > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < error_rate) {
+      status = error_status;
     }
     if (behaviour->payload_bytes > 0) {
       body += ",\"payload\":\"";
@@ -744,11 +774,27 @@ awaitable<Response> Replica::app(const Request& request, const ConnInfo& info,
 
 // ------------------------------------------------------------------------- outbound
 
+std::shared_ptr<const routing::HostTarget> Replica::resolve(std::string_view host,
+                                                            const PlanView& view) {
+  if (&view == view_.get()) {
+    if (auto it = hosts_.find(host); it != hosts_.end()) return it->second;
+  }
+  const std::string context_ns =
+      wp_ != nullptr ? wp_->namespace_ : view.plan->config->rootNamespace();
+  auto target = std::make_shared<const routing::HostTarget>(
+      routing::resolveHost(*view.plan->config, host, context_ns));
+  // Clients name a handful of hosts; anything else (a scan of made-up names) is not kept.
+  // Only the current view's answers are kept (install() clears them).
+  if (&view == view_.get() && hosts_.size() < 256) hosts_.emplace(std::string(host), target);
+  return target;
+}
+
 awaitable<UpstreamResult> Replica::exchange(const std::shared_ptr<const PlanView>& view,
                                             const dataplane::WorkloadPlan& target,
                                             uint32_t replica, uint32_t target_port, bool mtls,
                                             bool tls_only, const Request& request,
-                                            Clock::time_point deadline) {
+                                            Clock::time_point deadline,
+                                            uint32_t max_requests_per_connection) {
   UpstreamResult out;
   const std::string& addr = target.replicas[replica].address;
   out.upstream_host = addr + ":" + std::to_string(target_port);
@@ -885,7 +931,10 @@ awaitable<UpstreamResult> Replica::exchange(const std::shared_ptr<const PlanView
       out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
     out.body = std::move(res.body());
-    if (res.keep_alive() && !stopping_) {
+    ++conn->requests;
+    const bool spent =
+        max_requests_per_connection != 0 && conn->requests >= max_requests_per_connection;
+    if (res.keep_alive() && !stopping_ && !spent) {
       auto& back = pool_[pool_key];
       if (back.size() < kMaxIdlePerUpstream) back.push_back(std::move(conn));
     }
@@ -923,8 +972,9 @@ awaitable<UpstreamResult> Replica::callUpstream(OutboundRequest r) {
       port = port * 10 + static_cast<uint32_t>(c - '0');
     }
   }
-  const std::string context_ns = me != nullptr ? me->namespace_ : plan.config->rootNamespace();
-  routing::HostTarget resolved = routing::resolveHost(*plan.config, host, context_ns);
+  const std::string& context_ns = me != nullptr ? me->namespace_ : plan.config->rootNamespace();
+  const std::shared_ptr<const routing::HostTarget> resolved_host = resolve(host, *view);
+  const routing::HostTarget& resolved = *resolved_host;
   if (port == 0 && resolved.resource != nullptr && !resolved.resource->ports.empty()) {
     port = resolved.resource->ports.front().port;
   }
@@ -941,13 +991,13 @@ awaitable<UpstreamResult> Replica::callUpstream(OutboundRequest r) {
   }
 
   Telemetry::Edge edge{"source"};
-  edge.source = me;
+  edge.source = me != nullptr ? me : gateway_ ? &view->ingress : nullptr;
   edge.http = !tcp_port;
   edge.source_principal = me != nullptr ? std::string_view(me->spiffe_id)
                           : gateway_    ? std::string_view(plan.ingress_svid.spiffe_id)
                                         : std::string_view();
-  std::string fqdn = resolved.resource != nullptr ? fqdnOf(resolved.resource) : resolved.canonical;
-  edge.destination_service = fqdn;
+  // canonical is the Service FQDN when the host names a Service.
+  edge.destination_service = resolved.canonical;
   if (resolved.service) {
     edge.destination_service_name = resolved.service->name;
     edge.destination_service_namespace = resolved.service->namespace_;
@@ -1092,8 +1142,6 @@ awaitable<UpstreamResult> Replica::callUpstream(OutboundRequest r) {
     co_return finish(std::move(out), nullptr);
   }
 
-  const routing::EffectiveTrafficPolicy traffic_policy =
-      route.traffic_policy != nullptr ? *route.traffic_policy : routing::EffectiveTrafficPolicy{};
   std::chrono::milliseconds timeout = r.timeout;
   if (timeout.count() == 0) {
     timeout = route.timeout ? std::chrono::milliseconds(route.timeout->millis)
@@ -1101,54 +1149,14 @@ awaitable<UpstreamResult> Replica::callUpstream(OutboundRequest r) {
     if (timeout.count() == 0) timeout = std::chrono::milliseconds(60000);
   }
   const auto deadline = Clock::now() + timeout;
-  const int retries = route.retries != nullptr ? route.retries->attempts : 2;
-
-  // Connection-pool limit: with maxConnections set, requests beyond it overflow (UO).
-  std::optional<uint32_t> max_connections;
-  if (traffic_policy.connection_pool && traffic_policy.connection_pool->max_connections) {
-    max_connections = traffic_policy.connection_pool->max_connections;
-  }
-
-  std::string rewritten;
-  if (!route.rewrite_uri.empty()) {
-    // rewrite.uri replaces the matched prefix; the route layer resolved what to send.
-    rewritten = std::string(route.rewrite_uri);
-  }
   const std::string upstream_authority =
       std::string(route.host) + ":" + std::to_string(route.port != 0 ? route.port : port);
-
-  UpstreamResult res;
+  Request req = makeRequest(r, r.authority.empty() ? upstream_authority : r.authority);
+  // rewrite.uri replaces the matched prefix; the route layer resolved what to send.
+  if (!route.rewrite_uri.empty()) req.target(route.rewrite_uri);
+  // Endpoint pick, circuit breakers, retries and outlier ejection: upstream_policy.cpp.
   const dataplane::WorkloadPlan* dest = nullptr;
-  for (int attempt = 0; attempt <= retries; ++attempt) {
-    auto [tp, idx] = candidates[round_robin_++ % candidates.size()];
-    dest = tp;
-    const dataplane::InboundPort* ip = tp->findServicePort(route.port != 0 ? route.port : port);
-    const uint32_t target_port = ip != nullptr ? ip->port : port;
-    const model::MtlsMode mode = ip != nullptr ? ip->mode : model::MtlsMode::kPermissive;
-    const routing::ClientTransport ct = routing::clientTransport(traffic_policy, tp->sidecar, mode);
-    const std::string active_key = tp->replicas[idx].address + ":" + std::to_string(target_port);
-    uint32_t& active = active_[active_key];
-    if (max_connections && active >= *max_connections) {
-      res = UpstreamResult{};
-      res.status = 503;
-      res.flags = "UO";
-      res.body = std::string(kBodyOverflow);
-      break;
-    }
-    OutboundRequest sent = r;
-    if (!rewritten.empty()) sent.path = rewritten;
-    Request req = makeRequest(sent, r.authority.empty() ? upstream_authority : r.authority);
-    ++active;
-    res = co_await exchange(view, *tp, idx, target_port, ct.sends_mtls, ct.sends_tls && !ct.sends_mtls,
-                            req, deadline);
-    --active_[active_key];
-    // Retry connect failures (retry_on connect-failure) on the next endpoint.
-    if (res.flags == "UF" && res.body.find("transport failure") == std::string::npos &&
-        attempt < retries && Clock::now() < deadline) {
-      continue;
-    }
-    break;
-  }
+  UpstreamResult res = co_await forward(view, route, candidates, port, req, deadline, &dest);
   co_return finish(std::move(res), dest);
 }
 

@@ -267,6 +267,21 @@ TEST_F(DataPlaneTest, IngressGatewayServesPlainHttpFromOutside) {
   EXPECT_EQ(res.result_int(), 200u);
   EXPECT_NE(res.body().find("\"service\":\"ratings\""), std::string::npos) << res.body();
   EXPECT_NE(res.body().find("\"mtls\":true"), std::string::npos) << "ingress to sidecar is mTLS";
+
+  // Both reporters label the request with the gateway's workload, as Istio does.
+  uint64_t from_ingress = 0;
+  for (const auto& [labels, stats] : runtime_->dataPlane().telemetry().requests) {
+    if (labels.destination_service_name != "ratings") continue;
+    SCOPED_TRACE(labels.reporter);
+    EXPECT_EQ(labels.source_workload, "istio-ingressgateway");
+    EXPECT_EQ(labels.source_workload_namespace, "istio-system");
+    EXPECT_EQ(labels.source_app, "istio-ingressgateway");
+    EXPECT_EQ(labels.source_principal,
+              "spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway");
+    EXPECT_EQ(labels.connection_security_policy, "mutual_tls");
+    from_ingress += stats.count;
+  }
+  EXPECT_EQ(from_ingress, 2u) << "one request, seen by the gateway and by the server sidecar";
 }
 
 TEST(LoopbackAddresses, AreStablePerClusterAndReplica) {

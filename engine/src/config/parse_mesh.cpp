@@ -382,6 +382,18 @@ void parseWorkload(MapReader& spec, model::Workload& out) {
   spec.strMap("labels", out.labels);
   spec.boolean("sidecar", out.sidecar);
   spec.number("sensitivity", out.sensitivity, 0, 1000);
+  if (spec.has("behaviour")) {
+    // Overrides of the Service's behaviour for this workload only (a failing or slow version).
+    MapReader b = spec.map("behaviour");
+    double number = 0;
+    if (b.number("latencyMs", number, 0, 600000)) out.behaviour.latency_ms = number;
+    if (b.number("errorRate", number, 0, 1)) out.behaviour.error_rate = number;
+    int32_t status = 0;
+    if (b.i32("errorStatus", status, 400, 599)) out.behaviour.error_status = status;
+    b.finish();
+  } else {
+    spec.allow({"behaviour"});
+  }
   std::string version;
   if (spec.str("version", version)) {
     auto it = out.labels.find("version");

@@ -103,6 +103,14 @@ struct Service {
   ServiceBehaviour behaviour;
 };
 
+/// A workload's own overrides of its Service's behaviour (Workload spec.behaviour): a version
+/// that fails or is slow while the others are healthy. Unset fields keep the Service's values.
+struct BehaviourOverride {
+  std::optional<double> latency_ms;
+  std::optional<double> error_rate;  ///< 0..1
+  std::optional<int32_t> error_status;
+};
+
 struct Attestation {
   std::string image_digest;  ///< sha256:...
   bool signed_ = false;
@@ -118,6 +126,7 @@ struct Workload {
   StringMap labels;  ///< includes `version` when given
   bool sidecar = true;
   Attestation attestation;
+  BehaviourOverride behaviour;  ///< overrides of the Service's behaviour for this workload
   /// Sensitivity used by blast-radius scoring (label `sensitivity` or spec field); 1 by default.
   double sensitivity = 1;
 
