@@ -111,6 +111,7 @@ Result<pki::Svid> MeshRuntime::currentSvid(const std::string& ns, const std::str
   return wp->svid;
 }
 
+bool MeshRuntime::running() const { return impl_->started; }
 const pki::SimClock& MeshRuntime::clock() const { return *impl_->clock; }
 std::shared_ptr<const config::Snapshot> MeshRuntime::snapshot() const { return impl_->snapshot; }
 std::shared_ptr<const dataplane::MeshPlan> MeshRuntime::plan() const { return impl_->plan; }
@@ -181,6 +182,31 @@ Result<dataplane::ProbeResult> MeshRuntime::probe(const analysis::CheckRequest& 
   if (!impl_->started) return Status(StatusCode::kFailedPrecondition, "the mesh is not running");
   auto pr = toProbe(request);
   if (!pr.ok()) return pr.status();
+  return impl_->data_plane->probe(*pr);
+}
+
+Result<dataplane::ProbeResult> MeshRuntime::probeEndpoint(const analysis::CheckRequest& request,
+                                                          const std::string& workload) {
+  if (!impl_->started) return Status(StatusCode::kFailedPrecondition, "the mesh is not running");
+  if (request.from.kind == analysis::CheckSource::Kind::kWorkload) {
+    return invalidArgument(
+        "probe endpoint: a workload's own sidecar picks the endpoint; use probe()");
+  }
+  const size_t slash = workload.find('/');
+  const auto* wp = slash == std::string::npos
+                       ? nullptr
+                       : impl_->plan->find(std::string_view(workload).substr(0, slash),
+                                           std::string_view(workload).substr(slash + 1));
+  if (wp == nullptr) return invalidArgument("probe endpoint: unknown workload " + workload);
+  if (wp->service == nullptr || wp->service->meta.namespace_ != request.to_namespace ||
+      wp->service->meta.name != request.to_service || wp->replicas.empty()) {
+    return invalidArgument("probe endpoint: " + workload +
+                           " is not a running endpoint of service " + request.to_namespace + "/" +
+                           request.to_service);
+  }
+  auto pr = toProbe(request);
+  if (!pr.ok()) return pr.status();
+  pr->target_workload = workload;
   return impl_->data_plane->probe(*pr);
 }
 

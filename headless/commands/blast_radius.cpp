@@ -3,9 +3,9 @@
 // observed traffic justifies.
 #include <algorithm>
 #include <fstream>
-#include <map>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -13,7 +13,10 @@
 #include "commands/common.h"
 #include "meshsim/analysis/blast_radius.h"
 #include "meshsim/config/validate.h"
+#include "meshsim/engine.h"
 #include "meshsim/mgmt/translate.h"
+#include "meshsim/verify.h"
+#include "report/graphviz.h"
 
 namespace meshsim::cli {
 
@@ -74,6 +77,53 @@ nlohmann::json edgeJson(const ReachabilityGraph& g, const ReachEdge& e, size_t f
   return j;
 }
 
+// The plaintext exposures an attacker without any certificate can use: allowed requests, or
+// requests that need only an end-user token.
+std::vector<const analysis::PlaintextExposure*> usableExposures(const ReachabilityGraph& g) {
+  std::vector<const analysis::PlaintextExposure*> out;
+  for (const auto& x : g.exposures) {
+    if (!x.allowed.empty() || x.needs_token) out.push_back(&x);
+  }
+  return out;
+}
+
+std::string exposureMode(const analysis::PlaintextExposure& x) {
+  return x.sidecar ? model::mtlsModeName(x.mode) : "no sidecar";
+}
+
+std::string exposurePolicy(const analysis::PlaintextExposure& x) {
+  if (!x.sidecar) return "-";
+  return x.peer_authn_policy.empty() ? "(default)" : x.peer_authn_policy;
+}
+
+std::string exposureAllows(const analysis::PlaintextExposure& x) {
+  if (x.allowed.empty()) return "only with an end-user token (" + x.token.text() + ")";
+  std::string out;
+  for (const auto& p : x.allowed) out += (out.empty() ? "" : ", ") + analysis::probeText(p);
+  return out;
+}
+
+nlohmann::json exposuresJson(const ReachabilityGraph& g) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto* x : usableExposures(g)) {
+    nlohmann::json allowed = nlohmann::json::array();
+    for (const auto& p : x->allowed) allowed.push_back(analysis::probeText(p));
+    out.push_back({{"workload", g.workloadKey(x->workload)},
+                   {"service", x->service},
+                   {"port", x->port},
+                   {"targetPort", x->target_port},
+                   {"protocol", x->http ? "HTTP" : "TCP"},
+                   {"sidecar", x->sidecar},
+                   {"mode", exposureMode(*x)},
+                   {"peerAuthentication", x->peer_authn_policy},
+                   {"policy", x->policy},
+                   {"rule", x->rule},
+                   {"needsToken", x->needs_token},
+                   {"allowed", allowed}});
+  }
+  return out;
+}
+
 nlohmann::json blastJson(const ReachabilityGraph& g, const BlastRadius& r, const analysis::BlastOptions& o) {
   nlohmann::json reached = nlohmann::json::array();
   for (const auto& n : r.reached) {
@@ -91,17 +141,20 @@ nlohmann::json blastJson(const ReachabilityGraph& g, const BlastRadius& r, const
   for (const auto& e : r.token_gated) gated.push_back(edgeJson(g, g.edges[e.edge], e.from, e.to));
   const size_t id = g.identity_of[r.compromised];
   return {{"compromised", g.workloadKey(r.compromised)},
-          {"identity", id == analysis::kNoIdentity ? nlohmann::json(nullptr) : nlohmann::json(g.identities[id].principal)},
+          {"identity", id == analysis::kNoIdentity ? nlohmann::json(nullptr)
+                                                   : nlohmann::json(g.identities[id].principal)},
           {"hopsLimit", o.hops ? nlohmann::json(*o.hops) : nlohmann::json(nullptr)},
           {"truncated", r.truncated},
           {"score", r.score},
           {"scoreFormula", "sum over reached workloads of sensitivity / hops"},
           {"credentialWindowSeconds", r.credential_window_seconds},
           {"rotationAfterSeconds", r.rotation_after_seconds},
-          {"tokenWindowSeconds", r.token_window_seconds ? nlohmann::json(*r.token_window_seconds) : nlohmann::json(nullptr)},
+          {"tokenWindowSeconds", r.token_window_seconds ? nlohmann::json(*r.token_window_seconds)
+                                                        : nlohmann::json(nullptr)},
           {"reached", reached},
           {"edges", edges},
           {"tokenGated", gated},
+          {"plaintextExposure", exposuresJson(g)},
           {"warnings", g.warnings}};
 }
 
@@ -154,6 +207,22 @@ void blastTable(std::ostream& out, const ReachabilityGraph& g, const BlastRadius
     out << "token-gated (not followed): " << g.workloadKey(e.from) << " -> " << g.workloadKey(e.to) << " needs "
         << g.edges[e.edge].token.text() << "\n";
   }
+  const auto exposures = usableExposures(g);
+  if (exposures.empty()) {
+    out << "plaintext exposure: none (no port lets a client without a certificate in)\n";
+  } else {
+    out << "plaintext exposure: " << exposures.size()
+        << " port(s) any network attacker reaches without a certificate\n";
+    std::vector<std::vector<std::string>> rows = {
+        {"WORKLOAD", "PORT", "MODE", "PEER-AUTHENTICATION", "ALLOWS"}};
+    for (const auto* x : exposures) {
+      rows.push_back({g.workloadKey(x->workload),
+                      std::to_string(x->port) +
+                          (x->port != x->target_port ? "->" + std::to_string(x->target_port) : ""),
+                      exposureMode(*x), exposurePolicy(*x), exposureAllows(*x)});
+    }
+    printTable(out, rows);
+  }
   for (const auto& w : g.warnings) out << "warning: " << w << "\n";
 }
 
@@ -189,6 +258,117 @@ void blastDot(std::ostream& out, const ReachabilityGraph& g, const BlastRadius& 
         << dotQuote("needs token: " + g.edges[e.edge].token.issuer) << ", style=dotted, color=gray];\n";
   }
   out << "}\n";
+}
+
+// Writes `dot` as DOT text or, for "svg", laid out by Graphviz. Returns the exit code.
+int emitGraph(const std::string& verb, const std::string& dot, const std::string& output) {
+  if (output != "svg") {
+    std::cout << dot;
+    return kExitOk;
+  }
+  auto svg = report::renderSvg(dot);
+  if (!svg.ok()) return usage(verb, "-o svg: " + svg.status().toString());
+  std::cout << *svg;
+  if (!svg->empty() && svg->back() != '\n') std::cout << "\n";
+  return kExitOk;
+}
+
+std::string observedText(const VerifiedProbe& p) {
+  std::string out = p.observed_allowed ? "reached" : "refused";
+  out += " (" + (p.observed_status == 0 ? std::string("reset") : std::to_string(p.observed_status));
+  if (!p.served_by.empty()) out += ", served by " + p.served_by;
+  if (!p.observed_error.empty()) out += ", " + p.observed_error;
+  return out + ")";
+}
+
+nlohmann::json verificationJson(const BlastVerification& v) {
+  nlohmann::json probes = nlohmann::json::array();
+  for (const auto& p : v.probes) {
+    probes.push_back(
+        {{"from", p.from},
+         {"to", p.to},
+         {"service", p.service},
+         {"request", p.request},
+         {"transport", p.transport},
+         {"predictedAllowed", p.predicted_allowed},
+         {"observedAllowed", p.observed_allowed},
+         {"observedStatus",
+          p.observed_status == 0 ? nlohmann::json("reset") : nlohmann::json(p.observed_status)},
+         {"observedError", p.observed_error},
+         {"servedBy", p.served_by},
+         {"basis", p.basis},
+         {"agree", p.agree}});
+  }
+  return {{"agree", v.agree()},
+          {"probeCount", v.probes.size()},
+          {"attackers", v.attackers},
+          {"disagreements", v.disagreements},
+          {"predictedReached", v.predicted_reached},
+          {"observedReached", v.observed_reached},
+          {"probes", probes}};
+}
+
+void verificationTable(std::ostream& out, const BlastVerification& v) {
+  out << "verified " << v.probes.size() << " probes from " << v.attackers.size() << " attackers";
+  if (v.disagreements == 0) {
+    out << ": all agree\n";
+  } else {
+    out << ": " << v.disagreements << " disagree (a bug in the model or in the proxy)\n";
+    for (const auto& p : v.probes) {
+      if (p.agree) continue;
+      out << "  DISAGREE " << p.from << " -> " << p.to << " " << p.request << " over "
+          << p.transport << ": predicted " << (p.predicted_allowed ? "allowed" : "refused") << " ("
+          << p.basis << "), observed " << observedText(p) << "\n";
+    }
+  }
+  auto list = [](const std::vector<std::string>& xs) {
+    std::string s;
+    for (const auto& x : xs) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  };
+  if (v.observed_reached == v.predicted_reached) {
+    out << "observed reach matches the prediction: " << list(v.observed_reached) << "\n";
+  } else {
+    out << "observed reach differs: predicted " << list(v.predicted_reached) << "; observed "
+        << list(v.observed_reached) << "\n";
+  }
+}
+
+// --verify: starts the mesh, computes the radius on exactly the configuration it runs, attacks it
+// for real and compares. Returns the exit code.
+int runVerify(const std::shared_ptr<const config::Snapshot>& raw, const std::string& ns,
+              const std::string& name, const analysis::BlastOptions& options,
+              const std::string& output) {
+  const std::string verb = "blast-radius --verify";
+  const auto& factory = dataPlaneFactory();
+  if (!factory) return usage(verb, "this build has no data plane");
+  dataplane::DataPlaneOptions dp;
+  dp.ingress = false;
+  dp.access_log = false;
+  auto runtime = MeshRuntime::create(raw, factory(dp));
+  if (!runtime.ok()) return usage(verb, runtime.status().message());
+  if (Status st = (*runtime)->start(); !st.ok())
+    return usage(verb, "cannot start the mesh: " + st.message());
+  // After start(): moving to free loopback blocks re-plans, and the graph must describe exactly
+  // the configuration the running plan holds.
+  VerifyOptions vo;
+  vo.outsider = options.plaintext;
+  auto graph = analysis::buildReachability((*runtime)->plan()->config, reachabilityOptionsFor(vo));
+  if (!graph.ok()) return usage(verb, graph.status().message());
+  auto radius = analysis::blastRadius(*graph, ns, name, options);
+  if (!radius.ok()) return usage(verb, radius.status().message());
+  auto verified = verifyBlastRadius(**runtime, *graph, *radius, vo);
+  (*runtime)->stop();
+  if (!verified.ok()) return usage(verb, verified.status().message());
+  if (output == "json") {
+    nlohmann::json doc = blastJson(*graph, *radius, options);
+    doc["verification"] = verificationJson(*verified);
+    std::cout << doc.dump(2) << "\n";
+  } else {
+    blastTable(std::cout, *graph, *radius);
+    verificationTable(std::cout, *verified);
+  }
+  return verified->agree() ? kExitOk : kExitFinding;
 }
 
 // Loads the -f configuration (exit code set on failure).
@@ -312,15 +492,22 @@ void registerBlastRadius(CLI::App& app) {
   auto* cmd = app.add_subcommand("blast-radius",
                                  "What an attacker holding one workload's certificate reaches, or rank all workloads");
   cmd->footer(
-      "The compromised workload dials endpoints directly with its own certificate (or plaintext where\n"
+      "The compromised workload dials endpoints directly with its own certificate (or plaintext "
+      "where\n"
       "PERMISSIVE/DISABLE allow it); every reached workload is assumed compromised in turn.\n"
       "Score = sum over reached workloads of sensitivity / hops.\n"
-      "Exit status: 0 done, 2 bad input (unknown workload, bad flags, unreadable files).");
+      "--verify starts the mesh on loopback and proves the prediction: the stolen certificates of "
+      "the\n"
+      "compromised and every reached identity, a plaintext outsider and a forged certificate probe "
+      "every\n"
+      "workload port (the policies' request shapes plus GET /, POST /, DELETE /admin).\n"
+      "Exit status: 0 done (with --verify: every probe agrees), 1 --verify found a disagreement,\n"
+      "2 bad input (unknown workload, bad flags, unreadable files).");
   auto inputs = std::make_shared<InputOptions>();
   addInputOptions(*cmd, *inputs);
   struct Opts {
     std::string compromise, output = "table";
-    bool rank = false, follow_tokens = false, no_plaintext = false;
+    bool rank = false, follow_tokens = false, no_plaintext = false, verify = false;
     std::optional<uint32_t> hops;
     std::vector<std::string> with;
     int64_t svid_ttl = pki::kDefaultSvidTtlSeconds;
@@ -331,24 +518,39 @@ void registerBlastRadius(CLI::App& app) {
   auto* rank = cmd->add_flag("--rank", o->rank, "Rank every workload by blast-radius score");
   compromise->excludes(rank);
   cmd->add_option("--hops", o->hops, "Maximum hop distance (default: unlimited)")->check(CLI::Range(0, 1000000));
-  cmd->add_option("--with", o->with, "Candidate policy files: compare the blast radius before and after")
+  auto* with = cmd->add_option("--with", o->with,
+                               "Candidate policy files: compare the blast radius before and after")
+                   ->excludes(rank)
+                   ->take_all();
+  cmd->add_flag("--verify", o->verify,
+                "Start the mesh and attack it for real; compare every probe with the prediction")
       ->excludes(rank)
-      ->take_all();
+      ->excludes(with);
   cmd->add_flag("--follow-tokens", o->follow_tokens, "Assume the attacker also holds suitable end-user JWTs");
   cmd->add_flag("--no-plaintext", o->no_plaintext, "Do not use plaintext exposure (certificate-only attacker)");
   cmd->add_option("--svid-ttl", o->svid_ttl, "Workload certificate lifetime in seconds (default 86400)")
       ->check(CLI::Range(int64_t{1}, int64_t{315360000}));
   cmd->add_option("--token-ttl", o->token_ttl, "Stolen JWT lifetime in seconds (default 3600)")
       ->check(CLI::Range(int64_t{1}, int64_t{315360000}));
-  cmd->add_option("-o,--output", o->output, "table, json or dot")->check(CLI::IsMember({"table", "json", "dot"}));
+  cmd->add_option("-o,--output", o->output, "table, json, dot or svg")
+      ->check(CLI::IsMember({"table", "json", "dot", "svg"}));
   cmd->callback([inputs, o] {
     const std::string verb = "blast-radius";
     if (o->compromise.empty() && !o->rank) {
       usage(verb, "give --compromise NS/WORKLOAD or --rank");
       return;
     }
-    if (o->rank && o->output == "dot") {
-      usage(verb, "--rank prints a table or json, not dot");
+    const bool graph_output = o->output == "dot" || o->output == "svg";
+    if (o->rank && graph_output) {
+      usage(verb, "--rank prints a table or json, not " + o->output);
+      return;
+    }
+    if (o->verify && graph_output) {
+      usage(verb, "--verify prints a table or json, not " + o->output);
+      return;
+    }
+    if (o->verify && o->follow_tokens) {
+      usage(verb, "--verify sends no end-user tokens, so it cannot prove --follow-tokens");
       return;
     }
     std::string ns, name;
@@ -369,6 +571,10 @@ void registerBlastRadius(CLI::App& app) {
     options.plaintext = !o->no_plaintext;
     options.svid_ttl_seconds = o->svid_ttl;
     options.token_ttl_seconds = o->token_ttl;
+    if (o->verify) {
+      setExitCode(runVerify(raw, ns, name, options, o->output));
+      return;
+    }
     auto graph = graphOf(*raw);
     if (!graph.ok()) {
       usage(verb, graph.status().message());
@@ -411,9 +617,16 @@ void registerBlastRadius(CLI::App& app) {
       return;
     }
     if (o->with.empty()) {
-      if (o->output == "json") std::cout << blastJson(*graph, *before, options).dump(2) << "\n";
-      else if (o->output == "dot") blastDot(std::cout, *graph, *before);
-      else blastTable(std::cout, *graph, *before);
+      if (o->output == "json") {
+        std::cout << blastJson(*graph, *before, options).dump(2) << "\n";
+      } else if (graph_output) {
+        std::ostringstream dot;
+        blastDot(dot, *graph, *before);
+        setExitCode(emitGraph(verb, dot.str(), o->output));
+        return;
+      } else {
+        blastTable(std::cout, *graph, *before);
+      }
       setExitCode(kExitOk);
       return;
     }
@@ -443,8 +656,11 @@ void registerBlastRadius(CLI::App& app) {
                                      {"scoreAfter", diff.score_after}}}})
                        .dump(2)
                 << "\n";
-    } else if (o->output == "dot") {
-      blastDot(std::cout, *after_graph, *after);
+    } else if (graph_output) {
+      std::ostringstream dot;
+      blastDot(dot, *after_graph, *after);
+      setExitCode(emitGraph(verb, dot.str(), o->output));
+      return;
     } else {
       std::cout << "after the candidate policies:\n";
       blastTable(std::cout, *after_graph, *after);

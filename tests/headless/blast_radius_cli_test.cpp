@@ -200,6 +200,186 @@ struct BadCase {
   std::string message;  // expected in stderr ("" = any)
 };
 
+// Plaintext exposure (hand computation above): PERMISSIVE everywhere, so every port accepts a
+// client without a certificate; ratings-viewer needs a principal, so only ratings refuses it.
+TEST_F(BlastRadiusCli, TableListsPlaintextExposure) {
+  auto r = runMeshsim(blast({"--compromise", "bookinfo/details-v1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(
+      r.out.find(
+          "plaintext exposure: 5 port(s) any network attacker reaches without a certificate\n"),
+      std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("WORKLOAD                 PORT  MODE        PEER-AUTHENTICATION  ALLOWS\n"),
+            std::string::npos)
+      << r.out;
+  for (const std::string w :
+       {"productpage-v1", "details-v1", "reviews-v1", "reviews-v2", "reviews-v3"}) {
+    const std::string row = "bookinfo/" + w;
+    const size_t at = r.out.find(row + std::string(25 - row.size(), ' ') +
+                                 "9080  PERMISSIVE  (default)            GET /, POST /\n");
+    EXPECT_NE(at, std::string::npos) << w << "\n" << r.out;
+  }
+  const size_t section = r.out.find("plaintext exposure:");
+  EXPECT_EQ(r.out.find("bookinfo/ratings-v", section), std::string::npos) << r.out;
+
+  auto json = runMeshsim(blast({"--compromise", "bookinfo/details-v1", "-o", "json"}));
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto exposure = nlohmann::json::parse(json.out)["plaintextExposure"];
+  ASSERT_EQ(exposure.size(), 5u);
+  EXPECT_EQ(exposure[0]["mode"], "PERMISSIVE");
+  EXPECT_EQ(exposure[0]["peerAuthentication"], "");
+  EXPECT_EQ(exposure[0]["allowed"], nlohmann::json::array({"GET /", "POST /"}));
+
+  // The tenant requires mutual TLS (a translated STRICT PeerAuthentication): nothing is exposed.
+  auto strict = runMeshsim({"blast-radius", "-f", sourceRoot("scenarios/bookinfo/mesh"), "-f",
+                            sourceRoot("scenarios/bookinfo/changes/tenant-strict.yaml"),
+                            "--compromise", "bookinfo/details-v1"});
+  ASSERT_EQ(strict.exit_code, 0) << strict.err;
+  EXPECT_NE(strict.out.find(
+                "plaintext exposure: none (no port lets a client without a certificate in)\n"),
+            std::string::npos)
+      << strict.out;
+}
+
+// A sidecar-less workload and a DISABLE port, with the PeerAuthentication that set the mode.
+TEST_F(BlastRadiusCli, TableNamesThePeerAuthenticationOfEachExposure) {
+  const std::string mesh = write("mesh.yaml", R"(apiVersion: meshsim/v1
+kind: Cluster
+metadata: {name: c1}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {namespace: istio-system, name: default}
+spec: {mtls: {mode: STRICT}}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {namespace: app, name: api-plaintext}
+spec: {selector: {matchLabels: {app: api}}, mtls: {mode: DISABLE}}
+---
+apiVersion: meshsim/v1
+kind: Service
+metadata: {namespace: app, name: api}
+spec: {ports: [{name: http, port: 9090}]}
+---
+apiVersion: meshsim/v1
+kind: Service
+metadata: {namespace: app, name: legacy}
+spec: {ports: [{name: http, port: 80, targetPort: 8000}]}
+---
+apiVersion: meshsim/v1
+kind: Workload
+metadata: {namespace: app, name: api-v1}
+spec: {service: api, cluster: c1, serviceAccount: api, labels: {app: api}}
+---
+apiVersion: meshsim/v1
+kind: Workload
+metadata: {namespace: app, name: legacy-v1}
+spec: {service: legacy, cluster: c1, serviceAccount: legacy, sidecar: false, labels: {app: legacy}}
+)");
+  auto r = runMeshsim({"blast-radius", "-f", mesh, "--compromise", "app/api-v1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("plaintext exposure: 2 port(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("app/api-v1     9090      DISABLE     app/api-plaintext    GET /, POST /\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("app/legacy-v1  80->8000  no sidecar  -                    GET /, POST /\n"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(BlastRadiusCli, SvgIsTheDotLaidOutByGraphviz) {
+  auto r = runMeshsim(blast({"--compromise", "bookinfo/details-v1", "-o", "svg"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("<svg"), std::string::npos) << r.out.substr(0, 200);
+  EXPECT_NE(r.out.find("</svg>"), std::string::npos);
+  // Node titles are the workload keys; the edge label names the deciding policy.
+  EXPECT_NE(r.out.find("<title>bookinfo/details-v1</title>"), std::string::npos);
+  EXPECT_NE(r.out.find("bookinfo/ratings-viewer rule 0"), std::string::npos);
+  auto rank = runMeshsim(blast({"--rank", "-o", "svg"}));
+  EXPECT_EQ(rank.exit_code, 2);
+  EXPECT_NE(rank.err.find("not svg"), std::string::npos) << rank.err;
+}
+
+struct VerifyCase {
+  std::vector<std::string> files;
+  std::string workload;
+};
+
+// --verify on every shipped scenario mesh, two workloads each: the real attack agrees with the
+// prediction probe by probe.
+TEST_F(BlastRadiusCli, VerifyAgreesOnEveryShippedScenario) {
+  const std::vector<VerifyCase> cases = {
+      {{"scenarios/bookinfo/mesh"}, "bookinfo/details-v1"},
+      {{"scenarios/bookinfo/mesh"}, "bookinfo/productpage-v1"},
+      {{"scenarios/bookinfo/mesh", "scenarios/bookinfo/changes/tenant-strict.yaml"},
+       "bookinfo/reviews-v1"},
+      {{"scenarios/multicloud/mesh"}, "shop/storefront-v1"},
+      {{"scenarios/multicloud/mesh"}, "payments/billing-v1"},
+      {{"scenarios/end-user-auth/mesh"}, "shop/backend-v1"},
+      {{"scenarios/end-user-auth/mesh"}, "shop/frontend-v1"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = {"blast-radius"};
+    for (const auto& f : c.files) {
+      args.push_back("-f");
+      args.push_back(sourceRoot(f));
+    }
+    args.insert(args.end(), {"--compromise", c.workload, "--verify"});
+    auto r = runMeshsim(args);
+    EXPECT_EQ(r.exit_code, 0) << c.workload << "\n" << r.out << r.err;
+    EXPECT_NE(r.out.find(" attackers: all agree\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("observed reach matches the prediction: "), std::string::npos) << r.out;
+  }
+}
+
+TEST_F(BlastRadiusCli, VerifyJsonCarriesEveryProbe) {
+  auto r = runMeshsim(blast({"--compromise", "bookinfo/details-v1", "--verify", "-o", "json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["compromised"], "bookinfo/details-v1");
+  const auto& v = doc["verification"];
+  EXPECT_EQ(v["agree"], true);
+  EXPECT_EQ(v["disagreements"], 0);
+  // Four identities (details, productpage, reviews, ratings), the outsider and the forger, each
+  // probing 7 workload ports: 5 x (GET /, POST /, DELETE /admin) + 2 ratings x 5 shapes.
+  EXPECT_EQ(v["attackers"].size(), 6u);
+  EXPECT_EQ(v["probeCount"], 6 * 25);
+  EXPECT_EQ(v["probes"].size(), 150u);
+  EXPECT_EQ(v["predictedReached"], v["observedReached"]);
+  EXPECT_EQ(v["observedReached"].size(), 7u);
+  const auto& first = v["probes"][0];
+  EXPECT_EQ(first["from"], "stolen:bookinfo/details-v1");
+  EXPECT_EQ(first["transport"], "mTLS");
+  EXPECT_TRUE(first.contains("basis"));
+}
+
+TEST_F(BlastRadiusCli, VerifyUsageErrorsExitTwo) {
+  const std::string candidate =
+      write("candidate.yaml",
+            "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n"
+            "metadata: {namespace: bookinfo, name: x}\nspec: {}\n");
+  const std::vector<BadCase> cases = {
+      {"verify and rank",
+       {"blast-radius", "-f", sourceRoot("scenarios/bookinfo/mesh"), "--rank", "--verify"},
+       "--verify"},
+      {"verify and with",
+       blast({"--compromise", "bookinfo/details-v1", "--verify", "--with", candidate}), "--verify"},
+      {"verify and dot", blast({"--compromise", "bookinfo/details-v1", "--verify", "-o", "dot"}),
+       "not dot"},
+      {"verify and tokens",
+       blast({"--compromise", "bookinfo/details-v1", "--verify", "--follow-tokens"}), "tokens"},
+      {"verify unknown workload", blast({"--compromise", "bookinfo/nope", "--verify"}),
+       "unknown workload bookinfo/nope"},
+  };
+  for (const auto& c : cases) {
+    auto r = runMeshsim(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.name << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.name << ": " << r.err;
+  }
+}
+
 TEST_F(BlastRadiusCli, BadInputExitsTwo) {
   const std::string mesh = sourceRoot("scenarios/bookinfo/mesh");
   const std::string bad_run = write("bad.json", R"({"calls":[{"from":"bookinfo/productpage-v1","to":"bookinfo/nope","port":9080}]})");

@@ -78,6 +78,13 @@ class MeshRuntime {
   /// Sends one request as `meshsim check` describes it, through the real sidecars.
   /// InvalidArgument for unknown services, workloads or malformed flags (as check()).
   Result<dataplane::ProbeResult> probe(const analysis::CheckRequest& request);
+  /// Like probe(), but an attacker's client (request.from is outside, stolen or forged) dials
+  /// workload `workload` ("ns/name", an endpoint of request.to_service with a running replica)
+  /// directly instead of the Service's first endpoint. FailedPrecondition when the mesh is not
+  /// running; InvalidArgument for a workload source (its sidecar picks the endpoint), an unknown
+  /// workload, or one that is not a running endpoint of the Service.
+  Result<dataplane::ProbeResult> probeEndpoint(const analysis::CheckRequest& request,
+                                               const std::string& workload);
   /// Sends a burst.
   Result<dataplane::TrafficResult> traffic(const TrafficRequest& request);
   /// check() and probe() for the same request, compared: status, body of refusals, response
@@ -87,6 +94,8 @@ class MeshRuntime {
   /// The certificate `ns/name` currently holds (what an attacker who compromises it now steals).
   Result<pki::Svid> currentSvid(const std::string& ns, const std::string& name) const;
 
+  /// True between a successful start() and stop().
+  bool running() const;
   const pki::SimClock& clock() const;
   std::shared_ptr<const config::Snapshot> snapshot() const;
   std::shared_ptr<const dataplane::MeshPlan> plan() const;

@@ -1,8 +1,10 @@
 #include "meshsim/analysis/blast_radius.h"
 
 #include <algorithm>
+#include <bit>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "meshsim/pki/rotation.h"
 
@@ -182,24 +184,115 @@ Result<BlastRadius> blastRadius(const ReachabilityGraph& graph, const std::strin
   return blastRadius(graph, *index, options);
 }
 
+// The ranking runs one breadth-first search per workload, kWords * 64 of them at once: every
+// node holds a bit set (one bit per source of the batch) of the searches that visited it and of
+// those whose frontier it is. A level ORs each frontier into the neighbours; the bits that are
+// new at a node are the searches that reach it at this depth. Workloads sharing an identity
+// share their adjacency, so their frontiers are merged before the edges are walked. The sums
+// run level by level and, within a level, in workload order: the order blastRadius() adds the
+// contributions in, so the scores are the same to the last bit.
 std::vector<RankEntry> rankWorkloads(const ReachabilityGraph& graph, const BlastOptions& options) {
+  constexpr size_t kWords = 8;
+  constexpr size_t kBatch = kWords * 64;
+  const size_t n = graph.workloads.size();
+  const size_t ids = graph.identities.size();
   const Adjacency adj = buildAdjacency(graph, options);
-  Search search(graph.workloads.size());
-  std::vector<double> sensitivity(graph.workloads.size());
-  for (size_t i = 0; i < graph.workloads.size(); ++i) sensitivity[i] = sensitivityOf(*graph.workloads[i]);
-  std::vector<RankEntry> out;
-  out.reserve(graph.workloads.size());
-  for (size_t w = 0; w < graph.workloads.size(); ++w) {
-    search.run(graph, adj, w, options.hops);
-    RankEntry e;
-    e.workload = w;
-    e.reached = search.order.size() - 1;
-    for (size_t i = 1; i < search.order.size(); ++i) {
-      const uint32_t v = search.order[i];
-      e.score += sensitivity[v] / search.dist[v];
-      e.max_hops = std::max(e.max_hops, search.dist[v]);
+  const std::vector<Hop>& network = adj.usable[ids];
+  std::vector<double> sensitivity(n);
+  for (size_t i = 0; i < n; ++i) sensitivity[i] = sensitivityOf(*graph.workloads[i]);
+
+  std::vector<RankEntry> out(n);
+  for (size_t i = 0; i < n; ++i) out[i].workload = i;
+  std::vector<uint64_t> visited(n * kWords), frontier(n * kWords), next(n * kWords),
+      merged(ids * kWords);
+  // Workloads whose `next` is non-empty, as a bit map: scanning it yields them in index order.
+  std::vector<uint64_t> touched((n + 63) / 64);
+  size_t touched_lo = touched.size(), touched_hi = 0;  // word range holding set bits
+  std::vector<uint8_t> merging(ids, 0);
+  std::vector<uint32_t> active, active_ids;
+  active.reserve(n);
+
+  for (size_t base = 0; base < n; base += kBatch) {
+    const size_t count = std::min(kBatch, n - base);
+    std::fill(visited.begin(), visited.end(), 0);
+    uint64_t sources[kWords] = {};
+    active.clear();
+    for (size_t k = 0; k < count; ++k) {
+      const size_t v = base + k;
+      const uint64_t bit = uint64_t{1} << (k % 64);
+      visited[v * kWords + k / 64] |= bit;
+      frontier[v * kWords + k / 64] |= bit;
+      sources[k / 64] |= bit;
+      active.push_back(static_cast<uint32_t>(v));
     }
-    out.push_back(e);
+    auto push = [&](uint32_t to, const uint64_t* bits) {
+      uint64_t* into = &next[size_t{to} * kWords];
+      for (size_t w = 0; w < kWords; ++w) into[w] |= bits[w];
+      touched[to / 64] |= uint64_t{1} << (to % 64);
+      touched_lo = std::min<size_t>(touched_lo, to / 64);
+      touched_hi = std::max<size_t>(touched_hi, to / 64 + 1);
+    };
+    for (uint32_t depth = 1; !active.empty(); ++depth) {
+      if (options.hops && depth > *options.hops) {
+        for (uint32_t u : active) std::fill_n(&frontier[size_t{u} * kWords], kWords, 0);
+        break;
+      }
+      active_ids.clear();
+      for (uint32_t u : active) {
+        const size_t id = graph.identity_of[u];
+        uint64_t* f = &frontier[size_t{u} * kWords];
+        if (id != kNoIdentity) {
+          if (!merging[id]) {
+            merging[id] = 1;
+            active_ids.push_back(static_cast<uint32_t>(id));
+          }
+          uint64_t* m = &merged[id * kWords];
+          for (size_t w = 0; w < kWords; ++w) m[w] |= f[w];
+        }
+        std::fill_n(f, kWords, 0);
+      }
+      for (uint32_t id : active_ids) {
+        // A local copy: the compiler then knows it does not alias `next` and vectorizes push().
+        uint64_t bits[kWords];
+        uint64_t* m = &merged[size_t{id} * kWords];
+        std::copy_n(m, kWords, bits);
+        std::fill_n(m, kWords, 0);
+        merging[id] = 0;
+        for (const auto& h : adj.usable[id]) push(h.to, bits);
+      }
+      // Plaintext targets are one hop from every source (blastRadius() expands them only there).
+      if (depth == 1) {
+        for (const auto& h : network) push(h.to, sources);
+      }
+      active.clear();
+      for (size_t word = touched_lo; word < touched_hi; ++word) {
+        for (uint64_t pend = std::exchange(touched[word], 0); pend != 0; pend &= pend - 1) {
+          const size_t v = word * 64 + static_cast<size_t>(std::countr_zero(pend));
+          uint64_t* nx = &next[v * kWords];
+          uint64_t* seen = &visited[v * kWords];
+          uint64_t* f = &frontier[v * kWords];
+          bool any = false;
+          for (size_t w = 0; w < kWords; ++w) {
+            const uint64_t fresh = nx[w] & ~seen[w];
+            nx[w] = 0;
+            if (fresh == 0) continue;
+            any = true;
+            seen[w] |= fresh;
+            f[w] = fresh;
+            const double contribution = sensitivity[v] / depth;
+            for (uint64_t bits = fresh; bits != 0; bits &= bits - 1) {
+              RankEntry& e = out[base + w * 64 + static_cast<size_t>(std::countr_zero(bits))];
+              e.score += contribution;
+              ++e.reached;
+              e.max_hops = depth;
+            }
+          }
+          if (any) active.push_back(static_cast<uint32_t>(v));
+        }
+      }
+      touched_lo = touched.size();
+      touched_hi = 0;
+    }
   }
   std::stable_sort(out.begin(), out.end(), [](const RankEntry& a, const RankEntry& b) {
     if (a.score != b.score) return a.score > b.score;

@@ -1,6 +1,7 @@
 #include "meshsim/analysis/reachability.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string_view>
@@ -404,25 +405,67 @@ ReachEdge makeEdge(size_t source, size_t destination, const std::string& service
   return e;
 }
 
+// Positions of the snapshot's namespaced resources, per namespace, in snapshot order.
+struct NamespaceIndex {
+  struct Positions {
+    std::vector<size_t> authz, peer_authn, request_authn, services;
+  };
+  std::unordered_map<std::string_view, Positions> by_ns;
+
+  explicit NamespaceIndex(const config::Snapshot& snap) {
+    for (size_t i = 0; i < snap.authorization_policies.size(); ++i) {
+      by_ns[snap.authorization_policies[i]->meta.namespace_].authz.push_back(i);
+    }
+    for (size_t i = 0; i < snap.peer_authentications.size(); ++i) {
+      by_ns[snap.peer_authentications[i]->meta.namespace_].peer_authn.push_back(i);
+    }
+    for (size_t i = 0; i < snap.request_authentications.size(); ++i) {
+      by_ns[snap.request_authentications[i]->meta.namespace_].request_authn.push_back(i);
+    }
+    for (size_t i = 0; i < snap.services.size(); ++i) {
+      by_ns[snap.services[i]->meta.namespace_].services.push_back(i);
+    }
+  }
+  const Positions& of(std::string_view ns) const {
+    static const Positions kNone;
+    auto it = by_ns.find(ns);
+    return it == by_ns.end() ? kNone : it->second;
+  }
+};
+
+// The resources of `all` at the positions of `a` and `b` (both ascending, or the same list), in
+// snapshot order.
+template <typename T>
+std::vector<const T*> pick(const std::vector<const T*>& all, const std::vector<size_t>& a,
+                           const std::vector<size_t>& b) {
+  std::vector<size_t> merged;
+  if (&a == &b) {
+    merged = a;
+  } else {
+    merged.reserve(a.size() + b.size());
+    std::merge(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(merged));
+  }
+  std::vector<const T*> out;
+  out.reserve(merged.size());
+  for (size_t i : merged) out.push_back(all[i]);
+  return out;
+}
+
 // The per-namespace slice of the snapshot: the policies of the root namespace and of `ns`, and
 // the Services the namespace's workloads belong to. The policy functions only ever look at
 // those, so calling them on the slice gives the same answers at a fraction of the scan cost.
-config::Snapshot sliceFor(const config::Snapshot& snap, const std::string& root, const std::string& ns) {
+config::Snapshot sliceFor(const config::Snapshot& snap, const NamespaceIndex& index,
+                          const std::string& root, const std::string& ns) {
+  const auto& r = index.of(root);
+  const auto& n = index.of(ns);
   config::Snapshot view;
   view.revision = snap.revision;
   view.organization = snap.organization;
-  for (const auto* p : snap.authorization_policies) {
-    if (p->meta.namespace_ == root || p->meta.namespace_ == ns) view.authorization_policies.push_back(p);
-  }
-  for (const auto* p : snap.peer_authentications) {
-    if (p->meta.namespace_ == root || p->meta.namespace_ == ns) view.peer_authentications.push_back(p);
-  }
-  for (const auto* p : snap.request_authentications) {
-    if (p->meta.namespace_ == root || p->meta.namespace_ == ns) view.request_authentications.push_back(p);
-  }
-  for (const auto* s : snap.services) {
-    if (s->meta.namespace_ == ns) view.services.push_back(s);
-  }
+  view.authorization_policies = pick(snap.authorization_policies, r.authz, n.authz);
+  view.peer_authentications = pick(snap.peer_authentications, r.peer_authn, n.peer_authn);
+  view.request_authentications =
+      pick(snap.request_authentications, r.request_authn, n.request_authn);
+  view.services = pick(snap.services, n.services, n.services);
   view.identity_providers = snap.identity_providers;
   return view;
 }
@@ -432,6 +475,14 @@ config::Snapshot sliceFor(const config::Snapshot& snap, const std::string& root,
 Result<ReachabilityGraph> buildReachability(std::shared_ptr<const config::Snapshot> snapshot,
                                             const ReachabilityOptions& options) {
   if (snapshot == nullptr) return invalidArgument("reachability: no configuration snapshot");
+  for (const auto& probe : options.extra_probes) {
+    auto normalized = policy::normalizePath(probe.path);
+    if (!policy::checkMethod(probe.method).ok() || probe.path.empty() ||
+        probe.path.front() != '/' || !normalized.ok() || normalized->path != probe.path) {
+      return invalidArgument("reachability: extra probe \"" + probeText(probe) +
+                             "\" needs a valid method and a normalized path starting with /");
+    }
+  }
   const config::Snapshot& snap = *snapshot;
   ReachabilityGraph g;
   g.snapshot = snapshot;
@@ -467,10 +518,11 @@ Result<ReachabilityGraph> buildReachability(std::shared_ptr<const config::Snapsh
   std::unordered_map<std::string, const model::Service*> services;
   for (const auto* s : snap.services) services.emplace(s->meta.namespace_ + "/" + s->meta.name, s);
 
+  const NamespaceIndex ns_index(snap);
   std::unordered_map<std::string, config::Snapshot> slices;
   auto sliceOf = [&](const std::string& ns) -> const config::Snapshot& {
     auto it = slices.find(ns);
-    if (it == slices.end()) it = slices.emplace(ns, sliceFor(snap, root, ns)).first;
+    if (it == slices.end()) it = slices.emplace(ns, sliceFor(snap, ns_index, root, ns)).first;
     return it->second;
   };
 
@@ -527,9 +579,11 @@ Result<ReachabilityGraph> buildReachability(std::shared_ptr<const config::Snapsh
         if (p->action != model::AuthzAction::kAllow || p->dry_run) continue;
         for (const auto& rule : p->rules) ps.token_rules.push_back(&rule);
       }
+      std::set<Probe> probes(options.extra_probes.begin(), options.extra_probes.end());
       for (const auto& m : methods) {
-        for (const auto& p : paths) ps.http_probes.push_back({m, p});
+        for (const auto& p : paths) probes.insert({m, p});
       }
+      ps.http_probes.assign(probes.begin(), probes.end());
       pit = policy_sets.emplace(applicable, std::move(ps)).first;
     }
     const PolicySet& ps = pit->second;
@@ -579,6 +633,7 @@ Result<ReachabilityGraph> buildReachability(std::shared_ptr<const config::Snapsh
       } else {
         d.probes = {Probe{}};
       }
+      g.destinations.push_back({wi, service_key, sp.port, target, d.http, d.probes});
       policy::EffectivePeerAuthn pa;
       if (w.sidecar) {
         pa = policy::effectivePeerAuthn(slice, w, target);
@@ -598,14 +653,19 @@ Result<ReachabilityGraph> buildReachability(std::shared_ptr<const config::Snapsh
         for (size_t id = 0; id < g.identities.size(); ++id) emit(id, evaluateIdentity(d, peers[id]));
       } else {
         const Outcome rest = evaluateIdentity(d, stranger);
-        size_t next_named = 0;
-        for (size_t id = 0; id < g.identities.size(); ++id) {
-          if (next_named < named.size() && named[next_named] == id) {
-            ++next_named;
-            emit(id, evaluateIdentity(d, peers[id]));
-          } else if (rest.open() || rest.needs_token) {
-            emit(id, rest);
+        if (rest.open() || rest.needs_token) {
+          size_t next_named = 0;
+          for (size_t id = 0; id < g.identities.size(); ++id) {
+            if (next_named < named.size() && named[next_named] == id) {
+              ++next_named;
+              emit(id, evaluateIdentity(d, peers[id]));
+            } else {
+              emit(id, rest);
+            }
           }
+        } else {
+          // Everyone the policies do not name is refused: only the named ones can have edges.
+          for (size_t id : named) emit(id, evaluateIdentity(d, peers[id]));
         }
       }
 

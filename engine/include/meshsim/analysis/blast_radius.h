@@ -104,8 +104,11 @@ struct RankEntry {
   uint32_t max_hops = 0;  ///< largest hop distance
 };
 
-/// Every workload's score, riskiest first (ties: more reached, then snapshot order). Workloads
-/// sharing an identity are explored once per workload but with the same adjacency.
+/// Every workload's score, riskiest first (ties: more reached, then snapshot order). Each entry
+/// equals what blastRadius() reports for that workload under the same options (score, number
+/// of reached workloads, deepest hop). The searches run bit-parallel, 512 sources at a time:
+/// every workload holds one bit per source, and workloads sharing an identity walk their
+/// common edges once per level.
 std::vector<RankEntry> rankWorkloads(const ReachabilityGraph& graph, const BlastOptions& options = {});
 
 /// What changed between two blast radii of the same workload under two configurations.

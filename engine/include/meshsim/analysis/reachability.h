@@ -101,10 +101,25 @@ struct PlaintextExposure {
   TokenRequirement token;
 };
 
+/// One workload port the graph evaluated, and the request shapes it tried there. An edge's
+/// `allowed` is the subset of these probes its source may send.
+struct DestinationPort {
+  size_t workload = 0;        ///< index into ReachabilityGraph::workloads
+  std::string service;        ///< "ns/name"
+  uint32_t port = 0;          ///< Service port
+  uint32_t target_port = 0;   ///< workload (container) port
+  bool http = true;           ///< false for TCP ports
+  std::vector<Probe> probes;  ///< sorted; a TCP port has the single connection probe
+};
+
 /// Options of buildReachability().
 struct ReachabilityOptions {
   /// Also look for edges that only an end-user JWT opens (needs_token edges).
   bool token_edges = true;
+  /// Request shapes tried on every HTTP port besides the ones derived from the policies (a live
+  /// verification sends these too, see meshsim/verify.h). Each needs a valid method and an
+  /// already normalized path starting with "/"; InvalidArgument otherwise.
+  std::vector<Probe> extra_probes;
 };
 
 /// The reachability graph of one snapshot. Edges are sorted by source identity, then
@@ -117,6 +132,8 @@ struct ReachabilityGraph {
   std::vector<size_t> identity_of;  ///< per workload: index into identities, or kNoIdentity
   std::vector<ReachEdge> edges;
   std::vector<PlaintextExposure> exposures;
+  /// Every workload port that was evaluated as a destination, in snapshot order, with its probes.
+  std::vector<DestinationPort> destinations;
   /// Compilation warnings of the destination policies, "ns/workload: text", deduplicated.
   std::vector<std::string> warnings;
   /// Offsets into `edges`: identity i owns [edge_begin[i], edge_begin[i+1]); the network
