@@ -1,7 +1,7 @@
 // Composition root of `meshsim-gui`: parses the command line, gives the mesh session its data
 // plane (proxy::LoopbackDataPlane: the only place gui/ names proxy/, ARCHITECTURE.md R4), opens
 // the paths it names, and either shows the main window or renders it to a PNG (--screenshot,
-// after --after-step N scenario steps and --compromise) and exits.
+// after --live, --after-step N scenario steps and --compromise) and exits.
 #include <QApplication>
 #include <QTextStream>
 #include <cstdio>
@@ -48,13 +48,28 @@ int main(int argc, char** argv) {
                           << ": the scenario has " << available << " steps" << Qt::endl;
       return kExitUsage;
     }
-    window.playSteps(parsed.options.after_step);
+  }
+  // A player's first step starts the scenario's own mesh; otherwise --live starts one here.
+  if (parsed.options.live && parsed.options.after_step == 0 && !window.startMesh()) {
+    QTextStream(stderr) << "meshsim-gui: --live: " << window.meshStatusText() << Qt::endl;
+    return kExitFailure;
+  }
+  if (parsed.options.after_step > 0) {
+    const int played = window.playSteps(parsed.options.after_step);
+    if (played < parsed.options.after_step) {
+      QTextStream(stderr) << "meshsim-gui: --after-step " << parsed.options.after_step
+                          << ": stopped after " << played
+                          << " steps: " << window.meshSession()->stepMessage() << Qt::endl;
+      return kExitFailure;
+    }
   }
   if (!parsed.options.compromise.isEmpty() && !window.compromise(parsed.options.compromise)) {
     QTextStream(stderr) << "meshsim-gui: --compromise: no workload " << parsed.options.compromise
                         << Qt::endl;
     return kExitUsage;
   }
+  // On the live mesh the blast radius is also attacked for real (the panel's "Verify live").
+  if (parsed.options.live && !parsed.options.compromise.isEmpty()) window.verifyLive();
 
   if (!parsed.options.screenshot.isEmpty()) {
     const QStringList& unreadable = window.session()->view().unreadable;

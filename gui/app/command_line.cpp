@@ -17,15 +17,22 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments) {
   const QCommandLineOption version_option = parser.addVersionOption();
   const QCommandLineOption screenshot_option(
       QStringList{QStringLiteral("screenshot")},
-      QStringLiteral("Load PATHs, render the main window (1280x800) to the PNG file OUT and exit."),
+      QStringLiteral("Load PATHs, render the main window (1400x900) to the PNG file OUT and exit."),
       QStringLiteral("OUT"));
   parser.addOption(screenshot_option);
   const QCommandLineOption after_step_option(
       QStringList{QStringLiteral("after-step")},
-      QStringLiteral("Play the first N steps of the opened scenario first (traffic steps run "
-                     "through the real data plane)."),
+      QStringLiteral("Play the first N steps of the opened scenario first, with the engine's "
+                     "scenario runner on the live mesh (traffic steps send real requests)."),
       QStringLiteral("N"));
   parser.addOption(after_step_option);
+  const QCommandLineOption live_option(
+      QStringList{QStringLiteral("live")},
+      QStringLiteral("Start the live mesh before anything else (also for a plain configuration "
+                     "or --after-step 0) and show its figures: edge rates, the measured split "
+                     "and the metrics charts. With --compromise, also verify the blast radius "
+                     "live."));
+  parser.addOption(live_option);
   const QCommandLineOption compromise_option(
       QStringList{QStringLiteral("compromise")},
       QStringLiteral("Show the blast radius of workload NS/NAME on the topology."),
@@ -65,8 +72,9 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments) {
     out.options.after_step = parser.value(after_step_option).toInt(&ok);
     if (!ok || out.options.after_step < 0) {
       out.exit_code = kExitUsage;
-      out.message = QStringLiteral("meshsim-gui: --after-step needs a number of steps (0 or more), "
-                                   "not \"%1\"")
+      out.message = QStringLiteral(
+                        "meshsim-gui: --after-step needs a number of steps (0 or more), "
+                        "not \"%1\"")
                         .arg(parser.value(after_step_option));
       return out;
     }
@@ -75,11 +83,13 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments) {
     out.options.compromise = parser.value(compromise_option);
     if (!out.options.compromise.contains(QLatin1Char('/'))) {
       out.exit_code = kExitUsage;
-      out.message = QStringLiteral("meshsim-gui: --compromise needs a workload as NS/NAME, not \"%1\"")
-                        .arg(out.options.compromise);
+      out.message =
+          QStringLiteral("meshsim-gui: --compromise needs a workload as NS/NAME, not \"%1\"")
+              .arg(out.options.compromise);
       return out;
     }
   }
+  out.options.live = parser.isSet(live_option);
   out.options.paths = parser.positionalArguments();
   out.run = true;
   return out;

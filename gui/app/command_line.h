@@ -1,6 +1,7 @@
 #pragma once
 /// The command line of meshsim-gui:
-/// `meshsim-gui [--screenshot OUT.png] [--after-step N] [--compromise NS/WORKLOAD] [PATH...]`.
+/// `meshsim-gui [--screenshot OUT.png] [--after-step N] [--live] [--compromise NS/WORKLOAD]
+/// [PATH...]`.
 
 #include <QString>
 #include <QStringList>
@@ -17,6 +18,7 @@ struct CommandLine {
   QStringList paths;   ///< files and directories to open
   QString screenshot;  ///< when set: render the window to this PNG and exit
   int after_step = 0;  ///< play this many scenario steps first
+  bool live = false;   ///< start the live mesh first (traffic steps then fill the charts)
   QString compromise;  ///< when set: show this workload's blast radius ("ns/name")
 };
 

@@ -15,8 +15,8 @@ namespace meshsim::gui {
 
 /// A box of the topology: a cluster, tenant, workspace or namespace.
 struct GroupView {
-  QString id;      ///< unique path, e.g. "cluster/c1/tenant/retail"
-  QString kind;    ///< "cluster", "tenant", "workspace" or "namespace"
+  QString id;    ///< unique path, e.g. "cluster/c1/tenant/retail"
+  QString kind;  ///< "cluster", "tenant", "workspace" or "namespace"
   QString name;
   QString parent;  ///< enclosing group id; empty at the top level
 };
@@ -38,18 +38,22 @@ struct NodeView {
 struct EdgeView {
   QString from;
   QString to;
-  QString service;  ///< "ns/name"
+  QString service;   ///< "ns/name"
   double share = 0;  ///< 0..1
   bool allowed = false;
   bool mtls = false;
-  int status = 0;    ///< HTTP status of a refusal, 0 for a reset
-  QString policy;    ///< deciding policy "ns/name" of a refusal
-  QString reason;    ///< one sentence
+  int status = 0;            ///< HTTP status of a refusal, 0 for a reset
+  QString policy;            ///< deciding policy "ns/name" of a refusal
+  QString reason;            ///< one sentence
   bool has_traffic = false;  ///< the figures below were measured
-  double rps = 0;
-  quint64 requests = 0;
-  quint64 errors = 0;
+  double rps = 0;            ///< over the latest telemetry sample
+  quint64 requests = 0;      ///< since the mesh started
+  quint64 errors = 0;        ///< 4xx, 5xx and resets since the mesh started
   double p50_ms = 0;
+  /// The share of `from`'s requests to `service` that went to `to`, measured over the last five
+  /// seconds of samples (since the mesh started when those saw none of this call); negative
+  /// when nothing was measured.
+  double live_share = -1;
 
   /// "from -> to", the edge's identity in the scene.
   QString key() const { return from + QStringLiteral(" -> ") + to; }
@@ -88,8 +92,8 @@ struct BlastTarget {
 
 /// The blast radius of one compromised workload.
 struct BlastView {
-  QString compromised;  ///< "ns/name"
-  QString identity;     ///< its SPIFFE principal ("" without a sidecar)
+  QString compromised;         ///< "ns/name"
+  QString identity;            ///< its SPIFFE principal ("" without a sidecar)
   QList<BlastTarget> reached;  ///< by hops
   QList<BlastHop> edges;       ///< usable edges within the radius
   double score = 0;
@@ -114,11 +118,11 @@ struct AuditEntry {
 /// The outcome of one resource of an editor Apply.
 struct ChangeView {
   bool accepted = false;
-  QString code;      ///< "OK", "PermissionDenied", ...
+  QString code;  ///< "OK", "PermissionDenied", ...
   QString kind;
   QString resource;
-  QString result;    ///< created | updated | unchanged (accepted)
-  QString message;   ///< why refused, e.g. the missing permission
+  QString result;   ///< created | updated | unchanged (accepted)
+  QString message;  ///< why refused, e.g. the missing permission
   QString diff;
 };
 
@@ -136,22 +140,26 @@ struct ApplyReport {
   bool allAccepted() const;
 };
 
-/// Live figures of one version of one Service.
+/// Live figures of one version of one Service, as its sidecars (reporter "destination")
+/// counted them.
 struct VersionMetrics {
   QString service;  ///< "ns/name"
   QString version;
-  quint64 requests = 0;
-  quint64 errors = 0;  ///< 5xx and resets
-  double rps = 0;      ///< since the previous sample
-  double p50_ms = 0;
-  double p90_ms = 0;
+  quint64 requests = 0;         ///< since the mesh started
+  quint64 errors = 0;           ///< 5xx and resets since the mesh started
+  double rps = 0;               ///< over the sample's window
+  double p50_ms = 0;            ///< over the sample's window (since the start when it saw none)
+  double p90_ms = 0;            ///< same
+  quint64 window_requests = 0;  ///< requests in the sample's window
+  double error_rate = 0;        ///< percent of window_requests that were errors
   /// "ns/name vX", the series name.
   QString key() const { return service + QLatin1Char(' ') + version; }
 };
 
 /// A telemetry sample of the running mesh.
 struct MetricsSample {
-  double seconds = 0;  ///< since the mesh started (wall time)
+  double seconds = 0;         ///< end of the window, since the mesh started (wall time)
+  double window_seconds = 0;  ///< length of the window the rates are measured over
   QList<VersionMetrics> versions;
 };
 
@@ -160,33 +168,73 @@ struct TrafficReport {
   QString from;
   QString to;
   quint64 sent = 0;
-  quint64 ok = 0;  ///< 2xx answers
+  quint64 ok = 0;          ///< 2xx answers
   QStringList by_version;  ///< "v1: 900" ...
   double p50_ms = 0;
   QString error;
 };
 
-/// A live check of a stolen credential against one target.
-struct VerifyReport {
-  QString from;  ///< "stolen:ns/name"
-  QString to;    ///< "ns/service"
-  int predicted_status = 0;
-  int observed_status = 0;
-  bool agree = false;
-  QString detail;
-  QString error;
+/// One real request of a live blast-radius verification.
+struct ProbeView {
+  QString from;       ///< "stolen:ns/workload", "outside" or "forged:spiffe://..."
+  QString to;         ///< "ns/workload:port"
+  QString service;    ///< "ns/name"
+  QString request;    ///< "GET /x" or "TCP"
+  QString transport;  ///< "mTLS" (stolen certificate), "plaintext", "forged TLS"
+  bool predicted_allowed = false;
+  bool observed_allowed = false;  ///< the destination app answered
+  int observed_status = 0;        ///< 0 = reset or refused before any response
+  QString observed_error;
+  QString served_by;  ///< "ns/workload" of the app that answered, if any
+  QString basis;      ///< why the prediction says what it says
+  bool agree = true;
 };
 
-/// One step of a scenario.
+/// The certificate an attacker who compromises a workload steals now, on the live mesh.
+struct CredentialView {
+  QString spiffe_id;
+  QString serial;         ///< lower-case hex
+  qint64 not_before = 0;  ///< seconds since the epoch (simulated time)
+  qint64 not_after = 0;
+  qint64 now = 0;          ///< the mesh's simulated time when it was read
+  qint64 rotation_at = 0;  ///< when the workload's agent renews it (half the lifetime)
+
+  /// Seconds the stolen certificate stays usable from `now` (0 when expired).
+  qint64 remainingSeconds() const { return not_after > now ? not_after - now : 0; }
+};
+
+/// The outcome of "Verify live": the predicted blast radius attacked for real.
+struct BlastVerifyReport {
+  QString compromised;  ///< "ns/name"
+  QList<ProbeView> probes;
+  int disagreements = 0;
+  QStringList observed_reached;   ///< "ns/name", sorted, with the compromised workload
+  QStringList predicted_reached;  ///< "ns/name", sorted, with the compromised workload
+  /// No probe disagrees and the observed reached set is the predicted one.
+  bool agree = false;
+  CredentialView credential;
+  QString error;  ///< the verification could not run (mesh not running, unknown workload ...)
+
+  /// "N probes, all agree", "N probes, D disagree" (or that the reached sets differ), or the
+  /// error.
+  QString summary() const;
+};
+
+/// One step of a scenario and, once played, what it did.
 struct StepView {
-  QString kind;  ///< note, apply, delete, traffic, advanceTime, attack, expect
-  QString title;  ///< one line, e.g. "apply changes/ratings-canary.yaml as zack"
+  QString kind;   ///< note, apply, delete, traffic, advanceTime, attack, expect
+  QString title;  ///< one line, as `meshsim run` describes it
   QString note;
   SourceRef source;
+  bool played = false;  ///< the step ran (since the player last went back before it)
+  bool passed = true;   ///< it ran as written (expected errors came, assertions passed)
+  QString outcome;      ///< the runner's summary, e.g. "... 400 sent (200: 400)"
+  QString error;        ///< why it failed ("" when it passed)
+  QStringList details;  ///< one line per change, probe or assertion ("✓ ..." / "✗ ...")
 };
 
 }  // namespace meshsim::gui
 
 Q_DECLARE_METATYPE(meshsim::gui::TrafficReport)
 Q_DECLARE_METATYPE(meshsim::gui::MetricsSample)
-Q_DECLARE_METATYPE(meshsim::gui::VerifyReport)
+Q_DECLARE_METATYPE(meshsim::gui::BlastVerifyReport)

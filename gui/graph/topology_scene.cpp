@@ -435,7 +435,11 @@ void TopologyScene::restyle() {
     styled.insert(key);
     QStringList text;
     if (e.share < 0.995) text.append(percent(e.share));
-    if (e.has_traffic) text.append(QStringLiteral("%1 rps").arg(e.rps, 0, 'f', 1));
+    // The measured split next to the configured one, where the call is split at all.
+    if (e.live_share >= 0 && (e.share < 0.995 || e.live_share < 0.995)) {
+      text.append(QStringLiteral("%1 live").arg(percent(e.live_share)));
+    }
+    if (e.has_traffic) text.append(QStringLiteral("%1 rps").arg(e.rps, 0, 'f', e.rps >= 100 ? 0 : 1));
     if (!e.allowed) text.prepend(e.status == 0 ? QStringLiteral("reset") : QString::number(e.status));
     const QColor colour(e.allowed ? kAllowedEdgeColour : kRefusedEdgeColour);
     item->setPen(QPen(colour, e.allowed ? 1.6 : 2.2, e.allowed ? Qt::SolidLine : Qt::DashLine));
@@ -447,6 +451,9 @@ void TopologyScene::restyle() {
                       : QStringLiteral("REFUSED by %1\n%2")
                             .arg(e.policy.isEmpty() ? QStringLiteral("(no policy)") : e.policy,
                                  e.reason);
+    if (e.live_share >= 0) {
+      tip += QStringLiteral("\nmeasured: %1 of the calls").arg(percent(e.live_share));
+    }
     if (e.has_traffic) {
       tip += QStringLiteral("\n%1 rps, %2 requests, %3 errors, p50 %4 ms")
                  .arg(e.rps, 0, 'f', 1)

@@ -4,7 +4,7 @@
 #include <QStyledItemDelegate>
 
 #include "models/diagnostics_model.h"
-#include "panels/placeholder.h"
+#include "panels/empty_state.h"
 
 namespace meshsim::gui {
 
@@ -45,7 +45,7 @@ void DiagnosticsView::setPlaceholderText(const QString& text) {
 
 void DiagnosticsView::paintEvent(QPaintEvent* event) {
   QTableView::paintEvent(event);
-  drawPlaceholder(this, placeholder_);
+  drawEmptyState(this, placeholder_);
 }
 
 }  // namespace meshsim::gui

@@ -10,6 +10,7 @@
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStatusBar>
@@ -137,6 +138,13 @@ MainWindow::MainWindow(QWidget* parent)
 
   connect(session_, &ConfigSession::loaded, this, &MainWindow::onLoaded);
   connect(mesh_, &MeshSession::topologyChanged, this, &MainWindow::onTopologyChanged);
+  // Live figures arrive several times a second; the lists and the blast radius follow only
+  // changes of the configuration.
+  connect(mesh_, &MeshSession::configurationChanged, this, [this] {
+    blast_panel_->refresh();
+    traffic_panel_->refresh();
+    editor_->setUsers(mesh_->users());
+  });
   connect(mesh_, &MeshSession::meshStateChanged, status_mesh_, &QLabel::setText);
   connect(tree_->selectionModel(), &QItemSelectionModel::currentChanged, this,
           [this](const QModelIndex& current) { onResourceCurrentChanged(current); });
@@ -194,8 +202,8 @@ void MainWindow::createDocks() {
   bottom->setObjectName(QStringLiteral("observe-dock"));
   bottom->setWidget(bottom_tabs);
   addDockWidget(Qt::BottomDockWidgetArea, bottom);
-  resizeDocks({right}, {380}, Qt::Horizontal);
-  resizeDocks({bottom}, {230}, Qt::Vertical);
+  resizeDocks({right}, {420}, Qt::Horizontal);
+  resizeDocks({bottom}, {270}, Qt::Vertical);
 
   connect(editor_, &EditorPanel::applyRequested, this,
           [this](const QString& text, const QString& user, bool dry_run) {
@@ -254,9 +262,6 @@ void MainWindow::onTopologyChanged() {
   } else {
     topology_panel_->setMessage(QString());
   }
-  blast_panel_->refresh();
-  traffic_panel_->refresh();
-  editor_->setUsers(mesh_->users());
 }
 
 void MainWindow::waitForMesh() {
@@ -266,13 +271,29 @@ void MainWindow::waitForMesh() {
   loop.exec();
 }
 
+void MainWindow::verifyLive() {
+  blast_panel_->verifyButton()->click();
+  waitForMesh();
+}
+
+bool MainWindow::startMesh() {
+  if (!mesh_->meshRunning()) mesh_->startMesh();
+  waitForMesh();
+  return mesh_->meshRunning();
+}
+
+QString MainWindow::meshStatusText() const { return status_mesh_->text(); }
+
 int MainWindow::playSteps(int steps) {
-  int played = 0;
-  while (played < steps && mesh_->stepForward()) {
-    ++played;
+  waitForMesh();
+  const int start = mesh_->stepsDone();
+  while (mesh_->stepsDone() - start < steps) {
+    const int before = mesh_->stepsDone();
+    if (!mesh_->stepForward()) break;
     waitForMesh();
+    if (mesh_->stepsDone() <= before) break;  // the runner could not run it
   }
-  return played;
+  return mesh_->stepsDone() - start;
 }
 
 bool MainWindow::compromise(const QString& workload) {

@@ -33,7 +33,7 @@ class ResourceTreeModel;
 class ResourceTreeView;
 
 /// Size of the window that --screenshot renders.
-inline constexpr QSize kScreenshotSize{1280, 800};
+inline constexpr QSize kScreenshotSize{1400, 900};
 
 /// The desktop program's window. Owns its sessions, models and panels. GUI thread only.
 class MainWindow : public QMainWindow {
@@ -49,15 +49,24 @@ class MainWindow : public QMainWindow {
   /// Loads the current paths again (File > Reload, F5), keeping the selected resource selected
   /// when it still exists.
   void reload();
-  /// Plays the first `steps` steps of the opened scenario, waiting (in a local event loop, never
-  /// sleeping) for traffic steps to finish. Returns the number of steps played, which is smaller
-  /// when the scenario has fewer steps.
+  /// Plays the next `steps` steps of the opened scenario on the live mesh, waiting (in a local
+  /// event loop, never sleeping) for each to finish. Returns the number of steps played, which
+  /// is smaller when the scenario has fewer steps or the player cannot run (no data plane, a
+  /// mesh that does not start: the player's message says why).
   int playSteps(int steps);
   /// Shows the blast radius of `workload` ("ns/name") on the topology. False when it is not a
   /// workload of the mesh.
   bool compromise(const QString& workload);
+  /// Runs "Verify live" on the blast radius shown (see compromise()) and waits for it. The
+  /// blast panel shows the outcome.
+  void verifyLive();
   /// Waits (local event loop) until the live mesh has no outstanding work.
   void waitForMesh();
+  /// Starts the live mesh with the current state and waits until it runs (or failed). Returns
+  /// whether it runs; the status bar says why not.
+  bool startMesh();
+  /// The mesh line of the status bar ("mesh running: 24 listeners", "mesh stopped" ...).
+  QString meshStatusText() const;
 
   /// Renders the window at kScreenshotSize (showing it first, off screen when it is not visible
   /// yet) and returns the picture.

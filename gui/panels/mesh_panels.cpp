@@ -3,6 +3,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
+#include <QDateTime>
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -14,6 +15,7 @@
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableView>
@@ -21,6 +23,7 @@
 #include <QVBoxLayout>
 #include <QValueAxis>
 #include <map>
+#include <optional>
 
 #include "app/mesh_session.h"
 #include "graph/topology_scene.h"
@@ -34,6 +37,9 @@ namespace {
 
 QString duration(qint64 seconds) {
   if (seconds % 3600 == 0) return QStringLiteral("%1 h").arg(seconds / 3600);
+  if (seconds >= 3600) {
+    return QStringLiteral("%1 h %2 min").arg(seconds / 3600).arg((seconds % 3600) / 60);
+  }
   if (seconds % 60 == 0) return QStringLiteral("%1 min").arg(seconds / 60);
   return QStringLiteral("%1 s").arg(seconds);
 }
@@ -70,7 +76,9 @@ TrafficPanel::TrafficPanel(MeshSession* session, QWidget* parent)
   start_mesh_ = new QPushButton(QStringLiteral("Start mesh"), this);
   run_ = new QPushButton(QStringLiteral("Run traffic"), this);
   run_->setCheckable(true);
-  burst_ = new QPushButton(QStringLiteral("Send 1 s"), this);
+  burst_ = new QPushButton(QStringLiteral("Send burst"), this);
+  burst_->setToolTip(QStringLiteral("Send one second's worth of requests (the rate) at once"));
+  run_->setToolTip(QStringLiteral("Send the rate every second until pressed again"));
   buttons->addWidget(start_mesh_);
   buttons->addWidget(run_);
   buttons->addWidget(burst_);
@@ -101,9 +109,7 @@ TrafficPanel::TrafficPanel(MeshSession* session, QWidget* parent)
   });
   connect(session_, &MeshSession::meshStateChanged, this, [this](const QString& message) {
     status_->setText(message);
-    start_mesh_->setText(session_->meshRunning() ? QStringLiteral("Stop mesh")
-                                                 : QStringLiteral("Start mesh"));
-    if (!session_->meshRunning()) run_->setChecked(false);
+    refresh();
   });
   connect(session_, &MeshSession::trafficDone, this, [this](const TrafficReport& r) {
     status_->setText(r.error.isEmpty() && r.sent > 0
@@ -119,17 +125,28 @@ TrafficPanel::TrafficPanel(MeshSession* session, QWidget* parent)
 }
 
 void TrafficPanel::refresh() {
-  const QString from = from_->currentText(), to = to_->currentText();
-  from_->clear();
-  from_->addItems(session_->workloads());
-  to_->clear();
-  to_->addItems(session_->services());
-  if (from_->findText(from) >= 0) from_->setCurrentText(from);
-  if (to_->findText(to) >= 0) to_->setCurrentText(to);
+  // Refill a box only when its choices changed, so that an open list or a choice survives.
+  auto fill = [](QComboBox* box, const QStringList& items) {
+    QStringList shown;
+    for (int i = 0; i < box->count(); ++i) shown.append(box->itemText(i));
+    if (shown == items) return;
+    const QString current = box->currentText();
+    box->clear();
+    box->addItems(items);
+    if (box->findText(current) >= 0) box->setCurrentText(current);
+  };
+  fill(from_, session_->workloads());
+  fill(to_, session_->services());
   const bool usable = session_->canStartMesh() && from_->count() > 0;
   start_mesh_->setEnabled(usable);
+  start_mesh_->setText(session_->meshRunning() ? QStringLiteral("Stop mesh")
+                                               : QStringLiteral("Start mesh"));
   run_->setEnabled(usable);
   burst_->setEnabled(usable);
+  if (!session_->trafficRunning() && run_->isChecked()) {
+    const QSignalBlocker quiet(run_);
+    run_->setChecked(false);
+  }
   if (!session_->canStartMesh()) status_->setText(QStringLiteral("This build has no data plane."));
 }
 
@@ -157,12 +174,15 @@ BlastPanel::BlastPanel(MeshSession* session, TopologyScene* scene, QWidget* pare
   layout->addWidget(window_);
   table_ = makeTable(model_, this);
   layout->addWidget(table_, 1);
-  auto* verify = new QPushButton(QStringLiteral("Verify selected target live"), this);
-  verify->setToolTip(QStringLiteral(
-      "Present the stolen certificate to the selected workload through the real sidecars"));
-  layout->addWidget(verify);
+  verify_ = new QPushButton(QStringLiteral("Verify live"), this);
+  verify_->setToolTip(QStringLiteral(
+      "Attack for real: with the compromised workload's genuine certificate (and, hop by hop, "
+      "those of every workload it reaches) try every workload port of the running mesh, plus a "
+      "plaintext outsider and a forged certificate, and compare with the prediction"));
+  layout->addWidget(verify_);
   verify_result_ = new QLabel(this);
   verify_result_->setWordWrap(true);
+  verify_result_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   layout->addWidget(verify_result_);
 
   animation_->setInterval(700);
@@ -185,26 +205,20 @@ BlastPanel::BlastPanel(MeshSession* session, TopologyScene* scene, QWidget* pare
     }
     showHops(shown_hops_ + 1);
   });
-  connect(verify, &QPushButton::clicked, this, [this] {
-    const QModelIndex row = table_->currentIndex();
-    if (!row.isValid()) {
-      verify_result_->setText(QStringLiteral("Select a reached workload first."));
+  connect(verify_, &QPushButton::clicked, this, [this] {
+    const QString workload = model_->blast().compromised.isEmpty() ? workload_->currentText()
+                                                                   : model_->blast().compromised;
+    if (workload.isEmpty()) {
+      verify_result_->setText(QStringLiteral("Choose a workload to compromise first."));
       return;
     }
-    const QString target = model_->index(row.row(), BlastModel::kWorkloadColumn).data().toString();
-    verify_result_->setText(QStringLiteral("verifying ..."));
-    session_->verifyCredential(model_->blast().compromised, target);
-  });
-  connect(session_, &MeshSession::verified, this, [this](const VerifyReport& r) {
+    if (model_->blast().compromised != workload) compromise(workload);
     verify_result_->setText(
-        r.error.isEmpty()
-            ? QStringLiteral("%1 → %2: %3\n%4")
-                  .arg(r.from, r.to,
-                       r.agree ? QStringLiteral("prediction confirmed")
-                               : QStringLiteral("PREDICTION DIFFERS"),
-                       r.detail)
-            : r.error);
+        QStringLiteral("Attacking from %1 on the live mesh ...").arg(workload.toHtmlEscaped()));
+    verify_->setEnabled(false);
+    session_->verifyBlastRadius(workload);
   });
+  connect(session_, &MeshSession::blastVerified, this, &BlastPanel::showVerification);
   refresh();
 }
 
@@ -219,6 +233,57 @@ void BlastPanel::refresh() {
     model_->setBlast(session_->blastRadius(model_->blast().compromised));
     showHops(hops);
   }
+}
+
+void BlastPanel::showVerification(const BlastVerifyReport& r) {
+  verify_->setEnabled(true);
+  if (!r.error.isEmpty()) {
+    verify_result_->setText(QStringLiteral("Verify live: %1").arg(r.error.toHtmlEscaped()));
+    return;
+  }
+  QString text = QStringLiteral("<b>%1</b> attacking from %2: ")
+                     .arg(r.summary().toHtmlEscaped(), r.compromised.toHtmlEscaped());
+  if (r.agree) {
+    text += QStringLiteral(
+                "the mesh refused and allowed exactly what the analysis predicted; "
+                "reached %1.")
+                .arg(r.observed_reached.join(QStringLiteral(", ")).toHtmlEscaped());
+  } else {
+    text += QStringLiteral(
+                "<span style='color:#c62828'>the prediction and the proxies "
+                "differ</span>: observed reached %1; predicted %2.")
+                .arg(r.observed_reached.join(QStringLiteral(", ")).toHtmlEscaped(),
+                     r.predicted_reached.join(QStringLiteral(", ")).toHtmlEscaped());
+  }
+  int shown = 0;
+  for (const ProbeView& p : r.probes) {
+    if (p.agree) continue;
+    if (++shown > 8) {
+      text += QStringLiteral("<br>... and %1 more").arg(r.disagreements - 8);
+      break;
+    }
+    text += QStringLiteral("<br>%1 → %2 %3 (%4): predicted %5, observed %6 (%7)")
+                .arg(p.from.toHtmlEscaped(), p.to.toHtmlEscaped(), p.request.toHtmlEscaped(),
+                     p.transport.toHtmlEscaped(),
+                     p.predicted_allowed ? QStringLiteral("allowed") : QStringLiteral("refused"),
+                     p.observed_status == 0 ? QStringLiteral("reset")
+                                            : QString::number(p.observed_status),
+                     (p.observed_error.isEmpty() ? p.basis : p.observed_error).toHtmlEscaped());
+  }
+  const CredentialView& c = r.credential;
+  if (!c.spiffe_id.isEmpty()) {
+    auto when = [](qint64 t) {
+      return QDateTime::fromSecsSinceEpoch(t, Qt::UTC)
+          .toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"));
+    };
+    text += QStringLiteral(
+                "<br>Stolen certificate (serial %1…): valid %2 – %3, still usable for "
+                "<b>%4</b> at simulated %5; the agent renews it at %6, which revokes "
+                "nothing.")
+                .arg(c.serial.left(12), when(c.not_before), when(c.not_after),
+                     duration(c.remainingSeconds()), when(c.now), when(c.rotation_at));
+  }
+  verify_result_->setText(text);
 }
 
 void BlastPanel::compromise(const QString& workload) {
@@ -240,6 +305,7 @@ void BlastPanel::showHops(int hops) {
   shown_hops_ = hops;
   const BlastView& b = model_->blast();
   scene_->setBlast(b, hops);
+  table_->resizeColumnsToContents();
   if (!b.error.isEmpty()) {
     window_->setText(b.error);
     return;
@@ -261,19 +327,28 @@ void BlastPanel::showHops(int hops) {
 
 namespace {
 
-QChartView* makeChart(const QString& title, QWidget* parent) {
+// A chart; only the first one of the panel shows the legend (a version has the same colour in
+// every chart), so the others keep their width for the plot.
+QChartView* makeChart(const QString& title, bool legend, QWidget* parent) {
   auto* chart = new QChart();
   chart->setTitle(title);
-  chart->legend()->setAlignment(Qt::AlignBottom);
+  chart->legend()->setVisible(legend);
+  chart->legend()->setAlignment(Qt::AlignRight);
   chart->setMargins(QMargins(2, 2, 2, 2));
+  chart->setBackgroundRoundness(0);
+  QFont small = chart->titleFont();
+  small.setPointSizeF(small.pointSizeF() * 0.85);
+  chart->legend()->setFont(small);
   auto* view = new QChartView(chart, parent);
   view->setRenderHint(QPainter::Antialiasing);
   view->setMinimumHeight(150);
   return view;
 }
 
+// One line per Service version over the whole history. `value` returns nullopt for a sample
+// that measured nothing of that kind (latency and error rate of a window without requests).
 void fillChart(QChartView* view, const QList<MetricsSample>& history,
-               double (*value)(const VersionMetrics&), const QString& unit) {
+               std::optional<double> (*value)(const VersionMetrics&), const QString& unit) {
   QChart* chart = view->chart();
   chart->removeAllSeries();
   for (QAbstractAxis* axis : chart->axes()) {
@@ -281,33 +356,42 @@ void fillChart(QChartView* view, const QList<MetricsSample>& history,
     delete axis;
   }
   std::map<QString, QLineSeries*> series;
-  double max_x = 1, max_y = 1;
+  double min_x = history.isEmpty() ? 0 : history.first().seconds;
+  double max_x = min_x, max_y = 0;
   for (const MetricsSample& s : history) {
     for (const VersionMetrics& m : s.versions) {
       QLineSeries*& line = series[m.key()];
       if (line == nullptr) {
         line = new QLineSeries();
         line->setName(m.service.section('/', 1) + QLatin1Char(' ') + m.version);
+        line->setPointsVisible(true);
+        line->setMarkerSize(5);
       }
-      const double y = value(m);
-      line->append(s.seconds, y);
+      const std::optional<double> y = value(m);
+      if (!y) continue;
+      line->append(s.seconds, *y);
+      min_x = std::min(min_x, s.seconds);
       max_x = std::max(max_x, s.seconds);
-      max_y = std::max(max_y, y);
+      max_y = std::max(max_y, *y);
     }
   }
   auto* x = new QValueAxis();
-  x->setRange(0, max_x);
-  x->setTitleText(QStringLiteral("s"));
-  x->setLabelFormat(QStringLiteral("%.0f"));
+  x->setRange(min_x, std::max(max_x, min_x + 1.0));
+  x->setTitleText(QStringLiteral("time (s)"));
+  x->setLabelFormat(QStringLiteral("%.1f"));
+  x->setTickCount(5);
   auto* y = new QValueAxis();
-  y->setRange(0, max_y * 1.15);
+  y->setRange(0, max_y > 0 ? max_y * 1.1 : 1.0);
+  y->applyNiceNumbers();
   y->setTitleText(unit);
-  y->setLabelFormat(QStringLiteral("%.0f"));
+  y->setLabelFormat(y->max() > 10 ? QStringLiteral("%.0f") : QStringLiteral("%.1f"));
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
+  size_t index = 0;
   for (auto& [key, line] : series) {
-    // A single sample is a point: show it as a short flat line so that it is visible.
-    if (line->count() == 1) line->append(line->at(0).x() + max_x * 0.02 + 0.01, line->at(0).y());
+    QPen pen(QColor::fromRgb(kSeriesColours[index++ % std::size(kSeriesColours)]));
+    pen.setWidthF(2.0);
+    line->setPen(pen);
     chart->addSeries(line);
     line->attachAxis(x);
     line->attachAxis(y);
@@ -318,34 +402,46 @@ void fillChart(QChartView* view, const QList<MetricsSample>& history,
 
 MetricsPanel::MetricsPanel(MeshSession* session, QWidget* parent)
     : QWidget(parent), session_(session), model_(new MetricsModel(this)) {
-  auto* layout = new QVBoxLayout(this);
+  auto* layout = new QHBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
-  auto* charts = new QHBoxLayout();
-  rate_chart_ = makeChart(QStringLiteral("Request rate per version"), this);
-  error_chart_ = makeChart(QStringLiteral("Error rate"), this);
-  latency_chart_ = makeChart(QStringLiteral("Latency p90"), this);
-  charts->addWidget(rate_chart_);
-  charts->addWidget(error_chart_);
-  charts->addWidget(latency_chart_);
-  layout->addLayout(charts, 3);
+  rate_chart_ = makeChart(QStringLiteral("Request rate per version"), true, this);
+  error_chart_ = makeChart(QStringLiteral("Error rate (5xx and resets)"), false, this);
+  latency_chart_ = makeChart(QStringLiteral("Latency p90"), false, this);
   auto* table = makeTable(model_, this);
-  layout->addWidget(table, 1);
-  connect(session_, &MeshSession::metricsSampled, this, [this](const MetricsSample&) { refresh(); });
+  table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  auto* split = new QSplitter(Qt::Horizontal, this);
+  split->addWidget(rate_chart_);
+  split->addWidget(error_chart_);
+  split->addWidget(latency_chart_);
+  split->addWidget(table);
+  split->setSizes({400, 290, 290, 320});
+  layout->addWidget(split);
+  connect(session_, &MeshSession::metricsSampled, this,
+          [this](const MetricsSample&) { refresh(); });
+  connect(session_, &MeshSession::meshStateChanged, this, [this](const QString&) { refresh(); });
   refresh();
 }
 
 void MetricsPanel::refresh() {
   const QList<MetricsSample>& history = session_->metricsHistory();
   model_->setSample(history.isEmpty() ? MetricsSample{} : history.last());
-  fillChart(static_cast<QChartView*>(rate_chart_), history,
-            [](const VersionMetrics& m) { return m.rps; }, QStringLiteral("req/s"));
-  fillChart(static_cast<QChartView*>(error_chart_), history,
-            [](const VersionMetrics& m) {
-              return m.requests == 0 ? 0.0 : 100.0 * static_cast<double>(m.errors) / m.requests;
-            },
-            QStringLiteral("% errors"));
-  fillChart(static_cast<QChartView*>(latency_chart_), history,
-            [](const VersionMetrics& m) { return m.p90_ms; }, QStringLiteral("ms"));
+  fillChart(
+      rate_chart_, history, [](const VersionMetrics& m) -> std::optional<double> { return m.rps; },
+      QStringLiteral("req/s"));
+  fillChart(
+      error_chart_, history,
+      [](const VersionMetrics& m) -> std::optional<double> {
+        if (m.window_requests == 0) return std::nullopt;
+        return m.error_rate;
+      },
+      QStringLiteral("% errors"));
+  fillChart(
+      latency_chart_, history,
+      [](const VersionMetrics& m) -> std::optional<double> {
+        if (m.window_requests == 0) return std::nullopt;
+        return m.p90_ms;
+      },
+      QStringLiteral("ms"));
 }
 
 // ---------------------------------------------------------------- audit
@@ -387,6 +483,7 @@ PlayerPanel::PlayerPanel(MeshSession* session, QWidget* parent)
   description_->setWordWrap(true);
   layout->addWidget(description_);
   steps_ = new QListWidget(this);
+  steps_->setTextElideMode(Qt::ElideRight);
   layout->addWidget(steps_, 1);
   note_ = new QLabel(this);
   note_->setWordWrap(true);
@@ -394,9 +491,14 @@ PlayerPanel::PlayerPanel(MeshSession* session, QWidget* parent)
   note_->setStyleSheet(
       QStringLiteral("background: #fffde7; border: 1px solid #f9a825; padding: 6px;"));
   layout->addWidget(note_);
+  progress_ = new QLabel(this);
+  progress_->setStyleSheet(QStringLiteral("color: #546e7a;"));
+  layout->addWidget(progress_);
   auto* buttons = new QHBoxLayout();
   back_ = new QPushButton(QStringLiteral("◀ Back"), this);
+  back_->setToolTip(QStringLiteral("Replays the scenario from the start up to the previous step"));
   forward_ = new QPushButton(QStringLiteral("Step ▶"), this);
+  forward_->setToolTip(QStringLiteral("Runs the next step on the live mesh"));
   buttons->addWidget(back_);
   buttons->addWidget(forward_);
   layout->addLayout(buttons);
@@ -404,6 +506,12 @@ PlayerPanel::PlayerPanel(MeshSession* session, QWidget* parent)
   connect(forward_, &QPushButton::clicked, session_, &MeshSession::stepForward);
   connect(session_, &MeshSession::scenarioChanged, this, &PlayerPanel::refresh);
   connect(session_, &MeshSession::stepped, this, &PlayerPanel::refresh);
+  connect(session_, &MeshSession::stepProgress, this, [this](const QString& what) {
+    progress_->setText(what);
+    progress_->setVisible(true);
+    back_->setEnabled(false);
+    forward_->setEnabled(false);
+  });
   refresh();
 }
 
@@ -411,40 +519,64 @@ void PlayerPanel::refresh() {
   const QList<StepView>& steps = session_->steps();
   description_->setText(steps.isEmpty() ? QStringLiteral("Open a scenario to play its steps.")
                                         : session_->scenarioDescription());
-  if (steps_->count() != steps.size()) {
-    steps_->clear();
-    for (int i = 0; i < steps.size(); ++i) {
-      const StepView& s = steps[i];
-      auto* item = new QListWidgetItem(
-          QStringLiteral("%1. %2").arg(i + 1).arg(s.kind == QLatin1String("note")
-                                                      ? QStringLiteral("note: ") + s.note.left(60)
-                                                      : s.title));
-      item->setToolTip(s.note.isEmpty() ? s.title : s.note);
-      steps_->addItem(item);
+  if (steps_->count() != steps.size()) steps_->clear();
+  for (int i = 0; i < steps.size(); ++i) {
+    const StepView& s = steps[i];
+    if (i >= steps_->count()) steps_->addItem(new QListWidgetItem());
+    QListWidgetItem* item = steps_->item(i);
+    const QString what =
+        s.kind == QLatin1String("note") ? QStringLiteral("note: ") + s.note : s.title;
+    const QString mark = !s.played  ? QStringLiteral("   ")
+                         : s.passed ? QStringLiteral("✓ ")
+                                    : QStringLiteral("✗ ");
+    item->setText(QStringLiteral("%1%2. %3").arg(mark).arg(i + 1).arg(what));
+    QStringList tip;
+    if (!s.note.isEmpty()) tip.append(s.note);
+    if (s.kind != QLatin1String("note")) tip.append(s.title);
+    if (s.played) {
+      tip.append(s.outcome);
+      if (!s.error.isEmpty()) tip.append(QStringLiteral("FAILED: ") + s.error);
+      tip.append(s.details);
     }
+    item->setToolTip(tip.join(QLatin1Char('\n')));
+    QFont f = item->font();
+    f.setBold(i == session_->stepsDone() - 1);
+    item->setFont(f);
+    item->setForeground(!s.played  ? QColor(0xff90a4ae)
+                        : s.passed ? QColor(0xff2e7d32)
+                                   : QColor(0xffc62828));
   }
   const int done = session_->stepsDone();
-  for (int i = 0; i < steps_->count(); ++i) {
-    QFont f = steps_->item(i)->font();
-    f.setBold(i == done - 1);
-    steps_->item(i)->setFont(f);
-    steps_->item(i)->setForeground(i < done ? QColor(0xff263238) : QColor(0xff90a4ae));
-  }
   if (done > 0) steps_->setCurrentRow(done - 1);
   QString note;
-  if (done > 0) {
+  if (done > 0 && done <= steps.size()) {
     const StepView& s = steps[done - 1];
-    note = QStringLiteral("<b>Step %1 of %2</b> (%3)<br>%4")
-               .arg(done)
-               .arg(steps.size())
-               .arg(s.title.toHtmlEscaped(), session_->stepMessage().toHtmlEscaped());
+    note = QStringLiteral("<b>Step %1 of %2</b>").arg(done).arg(steps.size());
+    if (!s.note.isEmpty()) note += QStringLiteral("<br>") + s.note.toHtmlEscaped();
+    if (s.kind != QLatin1String("note")) {
+      note += QStringLiteral("<br><i>%1</i>").arg(s.title.toHtmlEscaped());
+    }
+    if (s.played && s.kind != QLatin1String("note")) {
+      note += QStringLiteral("<br><span style='color:%1'>%2 %3</span>")
+                  .arg(s.passed ? QStringLiteral("#2e7d32") : QStringLiteral("#c62828"),
+                       s.passed ? QStringLiteral("✓") : QStringLiteral("✗"),
+                       (s.passed ? s.outcome : s.error).toHtmlEscaped());
+      for (const QString& d : s.details.mid(0, 6))
+        note += QStringLiteral("<br>") + d.toHtmlEscaped();
+    }
+  } else if (!session_->stepMessage().isEmpty()) {
+    note = session_->stepMessage().toHtmlEscaped();
   } else if (!steps.isEmpty()) {
-    note = QStringLiteral("%1 steps. Press Step to begin.").arg(steps.size());
+    note = QStringLiteral("%1 steps. Press Step to run the first one on the live mesh.")
+               .arg(steps.size());
   }
   note_->setText(note);
   note_->setVisible(!note.isEmpty());
-  back_->setEnabled(done > 0);
-  forward_->setEnabled(done < steps.size());
+  // Progress shows only while a step runs; the note says what the last one did.
+  if (!session_->stepping()) progress_->clear();
+  progress_->setVisible(session_->stepping());
+  back_->setEnabled(done > 0 && !session_->stepping() && session_->canStartMesh());
+  forward_->setEnabled(done < steps.size() && !session_->stepping());
 }
 
 }  // namespace meshsim::gui

@@ -3,10 +3,12 @@
 /// scenario player. Each reads a MeshSession (not owned) and shows its values; none keeps state
 /// beyond what is on screen.
 
+#include <QColor>
 #include <QWidget>
 
 #include "app/mesh_view.h"
 
+class QChartView;
 class QComboBox;
 class QLabel;
 class QListWidget;
@@ -18,6 +20,11 @@ class QTextBrowser;
 class QTimer;
 
 namespace meshsim::gui {
+
+/// Line colours of the metrics charts, by the position of the series' "service version" key in
+/// sorted order (so a version has the same colour in every chart); for tests that sample pixels.
+inline constexpr QRgb kSeriesColours[] = {0xff1e88e5, 0xffe53935, 0xff43a047, 0xfffb8c00,
+                                          0xff8e24aa, 0xff00897b, 0xff6d4c41, 0xff3949ab};
 
 class AuditModel;
 class BlastModel;
@@ -37,6 +44,9 @@ class TrafficPanel : public QWidget {
   QComboBox* toBox() const { return to_; }
   QSpinBox* rateBox() const { return rate_; }
   QLabel* statusLabel() const { return status_; }
+  QPushButton* startButton() const { return start_mesh_; }
+  QPushButton* runButton() const { return run_; }
+  QPushButton* burstButton() const { return burst_; }
 
  private:
   MeshSession* session_;
@@ -49,7 +59,8 @@ class TrafficPanel : public QWidget {
   QLabel* status_;
 };
 
-/// Compromise a workload: its blast radius hop by hop, the credential window, live verification.
+/// Compromise a workload: its blast radius hop by hop, the credential window, and "Verify
+/// live", which attacks the predicted radius for real on the running mesh.
 class BlastPanel : public QWidget {
   Q_OBJECT
 
@@ -63,13 +74,19 @@ class BlastPanel : public QWidget {
   QComboBox* workloadBox() const { return workload_; }
   BlastModel* model() const { return model_; }
   QLabel* windowLabel() const { return window_; }
+  QPushButton* verifyButton() const { return verify_; }
+  /// The outcome of the last verification ("N probes, all agree", the disagreements and the
+  /// stolen certificate's time window).
+  QLabel* verifyLabel() const { return verify_result_; }
 
  private:
   void showHops(int hops);
+  void showVerification(const BlastVerifyReport& report);
   MeshSession* session_;
   TopologyScene* scene_;
   QComboBox* workload_;
   QLabel* window_;
+  QPushButton* verify_;
   QLabel* verify_result_;
   BlastModel* model_;
   QTableView* table_;
@@ -77,7 +94,8 @@ class BlastPanel : public QWidget {
   int shown_hops_ = -1;
 };
 
-/// Per-version request rate, error rate and latency charts, and the latest figures.
+/// Per-version request rate, error rate and latency charts (Qt Charts, one line per Service
+/// version), and the latest figures as a table.
 class MetricsPanel : public QWidget {
   Q_OBJECT
 
@@ -86,13 +104,17 @@ class MetricsPanel : public QWidget {
   /// Redraws the charts from the session's history.
   void refresh();
   MetricsModel* model() const { return model_; }
+  /// The three chart views: request rate, error rate, latency p90.
+  QChartView* rateChart() const { return rate_chart_; }
+  QChartView* errorChart() const { return error_chart_; }
+  QChartView* latencyChart() const { return latency_chart_; }
 
  private:
   MeshSession* session_;
   MetricsModel* model_;
-  QWidget* rate_chart_;
-  QWidget* error_chart_;
-  QWidget* latency_chart_;
+  QChartView* rate_chart_;
+  QChartView* error_chart_;
+  QChartView* latency_chart_;
 };
 
 /// Who changed what, when, accepted or refused, with the diff.
@@ -112,7 +134,8 @@ class AuditPanel : public QWidget {
   QPlainTextEdit* diff_;
 };
 
-/// Step forward and back through a scenario's steps with their notes.
+/// Step forward and back through a scenario's steps with their notes; each played step shows
+/// whether it passed (expected errors, assertions) and what it did.
 class PlayerPanel : public QWidget {
   Q_OBJECT
 
@@ -121,12 +144,16 @@ class PlayerPanel : public QWidget {
   void refresh();
   QListWidget* stepList() const { return steps_; }
   QLabel* noteLabel() const { return note_; }
+  QLabel* progressLabel() const { return progress_; }
+  QPushButton* backButton() const { return back_; }
+  QPushButton* forwardButton() const { return forward_; }
 
  private:
   MeshSession* session_;
   QLabel* description_;
   QListWidget* steps_;
   QLabel* note_;
+  QLabel* progress_;
   QPushButton* back_;
   QPushButton* forward_;
 };

@@ -1,6 +1,6 @@
 #include "panels/resource_tree_view.h"
 
-#include "panels/placeholder.h"
+#include "panels/empty_state.h"
 
 namespace meshsim::gui {
 
@@ -13,7 +13,7 @@ void ResourceTreeView::setPlaceholderText(const QString& text) {
 
 void ResourceTreeView::paintEvent(QPaintEvent* event) {
   QTreeView::paintEvent(event);
-  drawPlaceholder(this, placeholder_);
+  drawEmptyState(this, placeholder_);
 }
 
 }  // namespace meshsim::gui

@@ -4,14 +4,18 @@
 
 #include <gtest/gtest.h>
 
+#include <QColor>
 #include <QImage>
 #include <QProcess>
 #include <QSet>
 #include <QTemporaryDir>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "app/mesh_session.h"
 #include "gui_test_support.h"
+#include "panels/mesh_panels.h"
 #include "support/paths.h"
 
 namespace meshsim::gui {
@@ -44,6 +48,38 @@ GuiRun runGui(const QStringList& args) {
   run.out = QString::fromUtf8(process.readAllStandardOutput());
   run.err = QString::fromUtf8(process.readAllStandardError());
   return run;
+}
+
+// Pixels drawn in (or close to) one of the metrics charts' series colours.
+int seriesPixels(const QImage& image) {
+  int n = 0;
+  for (int y = 0; y < image.height(); ++y) {
+    for (int x = 0; x < image.width(); ++x) {
+      const QColor c = image.pixelColor(x, y);
+      for (QRgb series : kSeriesColours) {
+        const QColor s = QColor::fromRgb(series);
+        if (std::abs(c.red() - s.red()) + std::abs(c.green() - s.green()) +
+                std::abs(c.blue() - s.blue()) <
+            40) {
+          ++n;
+          break;
+        }
+      }
+    }
+  }
+  return n;
+}
+
+// The number of steps to play to get through the first step of `kind` whose title contains
+// `text`, searching after the first `from` steps of the scenario at `path`; 0 when none.
+int stepsThrough(const QString& path, const QString& kind, const QString& text, int from = 0) {
+  MeshSession session;
+  session.open({path});
+  const QList<StepView>& steps = session.steps();
+  for (int i = from; i < steps.size(); ++i) {
+    if (steps[i].kind == kind && steps[i].title.contains(text)) return i + 1;
+  }
+  return 0;
 }
 
 int distinctColours(const QImage& image) {
@@ -150,8 +186,8 @@ TEST_F(CommandLineTest, BinaryWritesAScreenshotOfBookinfo) {
   ASSERT_EQ(run.exit_code, 0) << run.err.toStdString();
   QImage image;
   ASSERT_TRUE(image.load(out, "PNG")) << out.toStdString();
-  EXPECT_EQ(image.width(), 1280);
-  EXPECT_EQ(image.height(), 800);
+  EXPECT_EQ(image.width(), 1400);
+  EXPECT_EQ(image.height(), 900);
   EXPECT_GT(distinctColours(image), 50);
 }
 
@@ -189,9 +225,9 @@ TEST_F(CommandLineTest, BinaryHelpWorks) {
 }
 
 TEST_F(CommandLineTest, ParsesAfterStepAndCompromise) {
-  const ParsedCommandLine ok = parseCommandLine(
-      {"meshsim-gui", "--screenshot", "o.png", "--after-step", "4", "--compromise",
-       "bookinfo/productpage-v1", "dir"});
+  const ParsedCommandLine ok =
+      parseCommandLine({"meshsim-gui", "--screenshot", "o.png", "--after-step", "4", "--compromise",
+                        "bookinfo/productpage-v1", "dir"});
   EXPECT_TRUE(ok.run);
   EXPECT_EQ(ok.options.after_step, 4);
   EXPECT_EQ(ok.options.compromise, "bookinfo/productpage-v1");
@@ -221,14 +257,90 @@ TEST_F(CommandLineTest, BinaryScreenshotsTheCanaryAfterScenarioSteps) {
   QTemporaryDir dir;
   ASSERT_TRUE(dir.isValid());
   const QString out = dir.filePath("canary.png");
-  // Step 7 of bookinfo applies the 90/10 canary.
-  const GuiRun run = runGui({"--screenshot", out, "--after-step", "7", "--compromise",
-                             "bookinfo/productpage-v1", bookinfo()});
+  const int canary = stepsThrough(bookinfo(), "apply", "changes/ratings-canary.yaml");
+  ASSERT_GT(canary, 0);
+  const GuiRun run = runGui({"--screenshot", out, "--after-step", QString::number(canary),
+                             "--compromise", "bookinfo/productpage-v1", bookinfo()});
   ASSERT_EQ(run.exit_code, 0) << run.err.toStdString();
   QImage image;
   ASSERT_TRUE(image.load(out, "PNG"));
-  EXPECT_EQ(image.size(), QSize(1280, 800));
+  EXPECT_EQ(image.size(), QSize(1400, 900));
   EXPECT_GT(distinctColours(image), 50);
+}
+
+TEST_F(CommandLineTest, BinaryLiveScreenshotHasChartsDrawn) {
+  QTemporaryDir dir;
+  ASSERT_TRUE(dir.isValid());
+  // Through the first traffic step after the canary: 400 requests on the real data plane.
+  const int canary = stepsThrough(bookinfo(), "apply", "changes/ratings-canary.yaml");
+  ASSERT_GT(canary, 0);
+  const int traffic = stepsThrough(bookinfo(), "traffic", "", canary);
+  ASSERT_GT(traffic, canary);
+  const QString live = dir.filePath("live.png");
+  const GuiRun run = runGui(
+      {"--screenshot", live, "--live", "--after-step", QString::number(traffic), bookinfo()});
+  ASSERT_EQ(run.exit_code, 0) << run.err.toStdString();
+  const QString still = dir.filePath("still.png");
+  ASSERT_EQ(runGui({"--screenshot", still, bookinfo()}).exit_code, 0);
+  QImage live_image, still_image;
+  ASSERT_TRUE(live_image.load(live, "PNG"));
+  ASSERT_TRUE(still_image.load(still, "PNG"));
+  EXPECT_EQ(live_image.size(), QSize(1400, 900));
+  // The Observe dock (the bottom of the window) holds the charts: their lines are drawn in the
+  // series colours, which an idle mesh's empty charts do not show.
+  const QRect charts(0, live_image.height() * 6 / 10, live_image.width(),
+                     live_image.height() * 4 / 10);
+  const int drawn = seriesPixels(live_image.copy(charts));
+  const int idle = seriesPixels(still_image.copy(charts));
+  EXPECT_GT(drawn, idle + 300) << "live " << drawn << ", idle " << idle;
+
+  // --live on a plain configuration starts its mesh; nothing is sent, nothing fails.
+  const GuiRun plain =
+      runGui({"--screenshot", dir.filePath("plain.png"), "--live", bookinfo() + "/mesh"});
+  EXPECT_EQ(plain.exit_code, 0) << plain.err.toStdString();
+}
+
+TEST_F(CommandLineTest, BinaryLiveWithoutAConfigurationExitsOne) {
+  QTemporaryDir dir;
+  ASSERT_TRUE(dir.isValid());
+  const GuiRun run = runGui({"--screenshot", dir.filePath("none.png"), "--live"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_TRUE(run.err.contains("meshsim-gui: --live: nothing to start: no configuration is loaded"))
+      << run.err.toStdString();
+  EXPECT_FALSE(QFile::exists(dir.filePath("none.png")));
+}
+
+TEST_F(CommandLineTest, BinaryExitsOneWhenTheStepsCannotBePlayed) {
+  QTemporaryDir dir;
+  ASSERT_TRUE(dir.isValid());
+  // The tenant's STRICTER mTLS setting refuses the scenario's own last file.
+  meshsim::gui::testing::writeFile(
+      dir.filePath("scenario.yaml"),
+      QStringLiteral("apiVersion: meshsim/v1\nkind: Scenario\nmetadata: {name: t}\nspec:\n"
+                     "  files: [%1/mesh, %1/changes/tenant-strict.yaml, "
+                     "%1/changes/zack-relax-mtls.yaml]\n"
+                     "  steps:\n  - note: never played\n")
+          .arg(bookinfo())
+          .toUtf8());
+  const GuiRun run = runGui({"--screenshot", dir.filePath("never.png"), "--after-step", "1",
+                             dir.filePath("scenario.yaml")});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_TRUE(
+      run.err.contains("meshsim-gui: --after-step 1: stopped after 0 steps: "
+                       "organizations/acme/tenants/retail/workspaces/bookinfo/"
+                       "securitygroups/bookinfo-sec/securitysettings/ratings refused: "))
+      << run.err.toStdString();
+  EXPECT_FALSE(QFile::exists(dir.filePath("never.png")));
+}
+
+TEST_F(CommandLineTest, ParsesLive) {
+  EXPECT_FALSE(parseCommandLine({"meshsim-gui", "dir"}).options.live);
+  const ParsedCommandLine live =
+      parseCommandLine({"meshsim-gui", "--screenshot", "o.png", "--live", "dir"});
+  EXPECT_TRUE(live.run);
+  EXPECT_TRUE(live.options.live);
+  EXPECT_EQ(live.options.paths, QStringList{"dir"});
+  EXPECT_TRUE(parseCommandLine({"meshsim-gui", "--help"}).message.contains("--live"));
 }
 
 TEST_F(CommandLineTest, BinaryRejectsStepsBeyondTheScenarioAndUnknownWorkloads) {

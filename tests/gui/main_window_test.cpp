@@ -257,7 +257,7 @@ TEST_F(MainWindowTest, ScreenshotIsFullSizeAndNotBlank) {
   MainWindow window;
   window.openPaths({bookinfo()});
   const QImage image = window.renderScreenshot();
-  EXPECT_EQ(image.size(), QSize(1280, 800));
+  EXPECT_EQ(image.size(), kScreenshotSize);
   EXPECT_GT(distinctColours(image), 50);
 }
 
@@ -279,7 +279,7 @@ TEST_F(MainWindowTest, ScreenshotIsWrittenAsPng) {
   ASSERT_TRUE(window.saveScreenshot(out, &error)) << error.toStdString();
   QImage image;
   ASSERT_TRUE(image.load(out, "PNG"));
-  EXPECT_EQ(image.size(), QSize(1280, 800));
+  EXPECT_EQ(image.size(), kScreenshotSize);
 }
 
 }  // namespace

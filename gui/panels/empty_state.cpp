@@ -1,10 +1,10 @@
-#include "panels/placeholder.h"
+#include "panels/empty_state.h"
 
 #include <QPainter>
 
 namespace meshsim::gui {
 
-void drawPlaceholder(QAbstractItemView* view, const QString& text) {
+void drawEmptyState(QAbstractItemView* view, const QString& text) {
   if (text.isEmpty() || (view->model() != nullptr && view->model()->rowCount() > 0)) return;
   QPainter painter(view->viewport());
   painter.setPen(view->palette().color(QPalette::PlaceholderText));
