@@ -203,6 +203,8 @@ class Replica : public std::enable_shared_from_this<Replica> {
   template <typename Stream>
   awaitable<void> serveTcp(Stream& stream, const ConnInfo& info);
   awaitable<Response> handleInbound(Request& request, const ConnInfo& info);
+  /// The connection's part of the authorization input (peer, addresses, port).
+  policy::RequestAttributes connectionAttributes(const ConnInfo& info, bool http) const;
   awaitable<Response> app(const Request& request, const ConnInfo& info,
                           const std::shared_ptr<const PlanView>& view);
   bool takeToken();

@@ -433,13 +433,7 @@ awaitable<void> Replica::serveTcp(Stream& stream, const ConnInfo& info) {
   edge.http = false;
   edge.mtls = info.mtls;
   if (wp->sidecar) {
-    policy::RequestAttributes attrs;
-    attrs.http = false;
-    if (info.peer) attrs.peer = info.peer->identity;
-    attrs.source_ip = info.remote_address;
-    attrs.remote_ip = info.remote_address;
-    attrs.destination_ip = address_;
-    attrs.destination_port = info.port;
+    const policy::RequestAttributes attrs = connectionAttributes(info, false);
     auto decision = policy::evaluateAuthz(*wp->authz, attrs);
     if (!decision.allowed) {
       observe::AccessLogEntry e;
@@ -463,6 +457,17 @@ awaitable<void> Replica::serveTcp(Stream& stream, const ConnInfo& info) {
     if (wec) break;
   }
   mesh_.telemetry.tcp(edge, false);
+}
+
+policy::RequestAttributes Replica::connectionAttributes(const ConnInfo& info, bool http) const {
+  policy::RequestAttributes attrs;
+  attrs.http = http;
+  if (info.peer) attrs.peer = info.peer->identity;
+  attrs.source_ip = info.remote_address;
+  attrs.remote_ip = info.remote_address;
+  attrs.destination_ip = address_;
+  attrs.destination_port = info.port;
+  return attrs;
 }
 
 std::shared_ptr<const tls::IdentityTls> Replica::identity() {
@@ -617,13 +622,7 @@ awaitable<Response> Replica::handleInbound(Request& request, const ConnInfo& inf
 
   // Authorization.
   if (authz_rules) {
-    policy::RequestAttributes attrs;
-    attrs.http = true;
-    if (info.peer) attrs.peer = info.peer->identity;
-    attrs.source_ip = info.remote_address;
-    attrs.remote_ip = info.remote_address;
-    attrs.destination_ip = address_;
-    attrs.destination_port = info.port;
+    policy::RequestAttributes attrs = connectionAttributes(info, true);
     attrs.host = authority;
     attrs.method = method;
     attrs.path = normalized->path;

@@ -237,15 +237,20 @@ CircuitLimits circuitLimits(const std::optional<model::ConnectionPool>& pool) {
   return l;
 }
 
+std::optional<ClusterCircuit::Admission> ClusterCircuit::tryAcquire(const CircuitLimits& limits) {
+  if (active_ < limits.max_connections && pending_.empty()) {
+    if (active_ >= limits.max_requests) return Admission::kOverflow;
+    ++active_;
+    return Admission::kGranted;
+  }
+  if (pending_.size() >= limits.max_pending) return Admission::kOverflow;
+  return std::nullopt;
+}
+
 awaitable<ClusterCircuit::Admission> ClusterCircuit::acquire(asio::io_context& io,
                                                              const CircuitLimits& limits,
                                                              SteadyClock::time_point deadline) {
-  if (active_ < limits.max_connections && pending_.empty()) {
-    if (active_ >= limits.max_requests) co_return Admission::kOverflow;
-    ++active_;
-    co_return Admission::kGranted;
-  }
-  if (pending_.size() >= limits.max_pending) co_return Admission::kOverflow;
+  if (auto now = tryAcquire(limits)) co_return *now;
   auto waiter = std::make_shared<Waiter>(io);
   pending_.push_back(waiter);
   waiter->timer.expires_at(deadline);
@@ -502,7 +507,9 @@ awaitable<UpstreamResult> Replica::forward(
     const routing::ClientTransport ct = routing::clientTransport(traffic, tp->sidecar, mode);
 
     // Circuit breakers: a connection slot now, a place in the pending queue, or overflow.
-    const auto admission = co_await circuit.acquire(io_, limits, deadline);
+    // Decided at once unless it has to queue: no coroutine frame on the common path.
+    std::optional<ClusterCircuit::Admission> now = circuit.tryAcquire(limits);
+    const auto admission = now ? *now : co_await circuit.acquire(io_, limits, deadline);
     if (admission != ClusterCircuit::Admission::kGranted) {
       if (holding_retry) circuit.retryDone();
       if (admission == ClusterCircuit::Admission::kTimedOut) {

@@ -147,6 +147,9 @@ class ClusterCircuit {
     kTimedOut,  ///< `deadline` passed while pending (504 UT)
   };
 
+  /// Decides without waiting when it can: kGranted (a slot taken) or kOverflow; nullopt when
+  /// the request would have to queue (then call acquire()).
+  std::optional<Admission> tryAcquire(const CircuitLimits& limits);
   /// Takes a connection slot, waiting (pending) until one frees or `deadline` passes.
   /// `io` runs the wait; the circuit must outlive the wait.
   awaitable<Admission> acquire(asio::io_context& io, const CircuitLimits& limits,
