@@ -85,6 +85,11 @@ struct MeshCa::Impl {
     if (!cert.ok()) return cert.status();
     auto info = detail::describeCertificate(cert->get());
     if (!info.ok()) return info.status();
+    // Every copy of this CA's bundle now knows the intermediate, before any SVID it signs
+    // exists: sidecars present their leaf alone (material.h, TrustAnchors).
+    if (Status known = detail::registerIntermediate(*bundle.anchors(), cert->get()); !known.ok()) {
+      return known;
+    }
     Authority made{std::move(key).value(), std::move(cert).value(), std::move(info).value()};
     auto [it, inserted] = intermediates.emplace(std::string(cluster), std::move(made));
     return &it->second;

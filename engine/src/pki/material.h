@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,9 +53,21 @@ struct SvidMaterial {
 
 /// The parsed roots and the X509_STORE built from them once (X509_STORE is reference counted
 /// and safe for concurrent verification; per-verification settings go on the X509_STORE_CTX).
+///
+/// Known issuers: the mesh CA registers each intermediate it makes with its own bundle's anchors
+/// (detail::registerIntermediate). A peer whose issuer is registered may present its leaf alone:
+/// verification then finds the issuer in `issuer_store` and stops there (partial chain), the
+/// issuer's own signature having been checked against a root once, at registration. That is one
+/// certificate decode and one ECDSA verification fewer per side of every full handshake in the
+/// data plane (performance.md, "short chains"). A peer that presents a chain is verified against
+/// the roots alone, exactly as before. Copies of a TrustBundle share its anchors, so every
+/// sidecar of a mesh learns an intermediate before the first SVID it signs exists.
 struct TrustAnchors {
   std::vector<ossl::X509Ptr> roots;
-  ossl::StorePtr store;
+  ossl::StorePtr store;         ///< the roots
+  ossl::StorePtr issuer_store;  ///< the roots and the registered intermediates
+  mutable std::mutex mu;
+  mutable std::vector<ossl::X509Ptr> issuers;  ///< registered intermediates; guarded by mu
 };
 
 namespace detail {
@@ -92,9 +105,20 @@ Result<CertificateInfo> describeCertificate(X509* cert);
 /// Verifies `leaf` with the `untrusted` intermediates against `anchors` at `at_time` (never the
 /// wall clock), then checks the leaf is an SVID (not a CA, exactly one SPIFFE URI SAN). The
 /// error names OpenSSL's reason ("certificate has expired", ...). The data plane calls this from
-/// its verify callback with the X509 objects OpenSSL already built.
+/// its verify callback with the X509 objects OpenSSL already built. A leaf presented alone
+/// (`untrusted` empty) may also chain to a registered intermediate (see TrustAnchors);
+/// chain_length still counts the root above it.
 Result<PeerCertInfo> verifyParsed(const TrustAnchors& anchors, X509* leaf,
                                   const std::vector<X509*>& untrusted, int64_t at_time);
+
+/// Registers `intermediate` as a known issuer of `anchors` (see TrustAnchors) after checking
+/// that it is a CA certificate signed by one of the roots. Registering one twice is harmless.
+/// InvalidArgument when it is not a CA or no root signed it; Internal when OpenSSL fails.
+Status registerIntermediate(const TrustAnchors& anchors, X509* intermediate);
+
+/// Whether `cert` is a registered intermediate of `anchors`: a peer verifying with them need not
+/// be sent it.
+bool knowsIntermediate(const TrustAnchors& anchors, const X509* cert);
 
 /// A fresh ECDSA P-256 key pair.
 Result<ossl::PkeyPtr> generateP256Key();

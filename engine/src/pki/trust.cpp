@@ -14,14 +14,18 @@ namespace {
 Result<std::shared_ptr<const TrustAnchors>> makeAnchors(std::vector<ossl::X509Ptr> roots) {
   auto anchors = std::make_shared<TrustAnchors>();
   anchors->store.reset(X509_STORE_new());
-  if (!anchors->store) return internalError(detail::opensslError("X509_STORE_new"));
+  anchors->issuer_store.reset(X509_STORE_new());
+  if (!anchors->store || !anchors->issuer_store) {
+    return internalError(detail::opensslError("X509_STORE_new"));
+  }
   for (auto& root : roots) {
     bool duplicate = false;
     for (const auto& kept : anchors->roots) {
       if (X509_cmp(kept.get(), root.get()) == 0) duplicate = true;
     }
     if (duplicate) continue;
-    if (X509_STORE_add_cert(anchors->store.get(), root.get()) != 1) {
+    if (X509_STORE_add_cert(anchors->store.get(), root.get()) != 1 ||
+        X509_STORE_add_cert(anchors->issuer_store.get(), root.get()) != 1) {
       return internalError(detail::opensslError("adding a root to the trust store"));
     }
     anchors->roots.push_back(std::move(root));
@@ -69,6 +73,13 @@ TrustBundle TrustBundle::merged(const TrustBundle& other) const {
   auto anchors = makeAnchors(std::move(roots));
   // Only allocation can fail here; keep this bundle rather than lose trust in it.
   if (!anchors.ok()) return *this;
+  // The issuers both sides know now; either CA's later intermediates are presented in chains.
+  for (const TrustAnchors* side : {anchors_.get(), other.anchors_.get()}) {
+    std::lock_guard lock(side->mu);
+    for (const auto& issuer : side->issuers) {
+      (void)detail::registerIntermediate(**anchors, issuer.get());
+    }
+  }
   return TrustBundle(std::move(anchors).value());
 }
 

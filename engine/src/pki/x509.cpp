@@ -358,14 +358,21 @@ Result<PeerCertInfo> verifyParsed(const TrustAnchors& anchors, X509* leaf,
       return internalError(opensslError("building the untrusted chain"));
     }
   }
-  if (X509_STORE_CTX_init(ctx.get(), anchors.store.get(), leaf, stack.get()) != 1) {
+  // A leaf presented alone may chain to a registered intermediate, which then ends the chain
+  // (its own signature was checked against a root when it was registered). A presented chain
+  // is verified against the roots alone.
+  const bool leaf_alone = untrusted.empty();
+  X509_STORE* store = leaf_alone ? anchors.issuer_store.get() : anchors.store.get();
+  if (X509_STORE_CTX_init(ctx.get(), store, leaf, stack.get()) != 1) {
     return internalError(opensslError("X509_STORE_CTX_init"));
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   // The simulated time, never the wall clock: set_time also raises X509_V_FLAG_USE_CHECK_TIME,
-  // set here explicitly as well so that the intent is visible.
+  // set here explicitly as well so that the intent is visible. Validity dates are checked for
+  // every certificate of the chain, a registered intermediate at its top included.
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(at_time));
-  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_USE_CHECK_TIME | X509_V_FLAG_X509_STRICT);
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_USE_CHECK_TIME | X509_V_FLAG_X509_STRICT |
+                                         (leaf_alone ? X509_V_FLAG_PARTIAL_CHAIN : 0));
   X509_VERIFY_PARAM_set_depth(param, static_cast<int>(kMaxChainCertificates));
   if (X509_verify_cert(ctx.get()) != 1) {
     const int err = X509_STORE_CTX_get_error(ctx.get());
@@ -386,7 +393,13 @@ Result<PeerCertInfo> verifyParsed(const TrustAnchors& anchors, X509* leaf,
     return permissionDenied(std::move(message));
   }
   PeerCertInfo info;
-  info.chain_length = static_cast<size_t>(sk_X509_num(X509_STORE_CTX_get0_chain(ctx.get())));
+  STACK_OF(X509)* path = X509_STORE_CTX_get0_chain(ctx.get());
+  info.chain_length = static_cast<size_t>(sk_X509_num(path));
+  // Ended at a registered intermediate: its root is part of the path too.
+  if (info.chain_length > 0 &&
+      (X509_get_extension_flags(sk_X509_value(path, sk_X509_num(path) - 1)) & EXFLAG_SS) == 0) {
+    ++info.chain_length;
+  }
   if ((X509_get_extension_flags(leaf) & EXFLAG_CA) != 0) {
     return permissionDenied("the leaf certificate (" + nameForError(leaf) +
                             ") is a CA; an SVID must not be one");
@@ -407,6 +420,44 @@ Result<PeerCertInfo> verifyParsed(const TrustAnchors& anchors, X509* leaf,
   info.not_after = *not_after;
   ERR_clear_error();
   return info;
+}
+
+Status registerIntermediate(const TrustAnchors& anchors, X509* intermediate) {
+  ERR_clear_error();
+  if (intermediate == nullptr) return invalidArgument("no intermediate to register");
+  if ((X509_get_extension_flags(intermediate) & EXFLAG_CA) == 0) {
+    return invalidArgument("not a CA certificate: " + nameForError(intermediate));
+  }
+  bool signed_by_root = false;
+  for (const auto& root : anchors.roots) {
+    EVP_PKEY* key = X509_get0_pubkey(root.get());
+    if (key != nullptr && X509_check_issued(root.get(), intermediate) == X509_V_OK &&
+        X509_verify(intermediate, key) == 1) {
+      signed_by_root = true;
+      break;
+    }
+  }
+  ERR_clear_error();
+  if (!signed_by_root) {
+    return invalidArgument("no root of the bundle signed " + nameForError(intermediate));
+  }
+  std::lock_guard lock(anchors.mu);
+  for (const auto& known : anchors.issuers) {
+    if (X509_cmp(known.get(), intermediate) == 0) return okStatus();
+  }
+  if (X509_STORE_add_cert(anchors.issuer_store.get(), intermediate) != 1) {
+    return internalError(opensslError("adding an intermediate to the trust store"));
+  }
+  anchors.issuers.push_back(ossl::share(intermediate));
+  return okStatus();
+}
+
+bool knowsIntermediate(const TrustAnchors& anchors, const X509* cert) {
+  std::lock_guard lock(anchors.mu);
+  for (const auto& known : anchors.issuers) {
+    if (X509_cmp(known.get(), cert) == 0) return true;
+  }
+  return false;
 }
 
 Result<ossl::X509Ptr> buildCertificate(const CertSpec& spec) {

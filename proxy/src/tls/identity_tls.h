@@ -6,6 +6,9 @@
 ///  - one server and one client SSL_CTX per identity, shared by every connection of it; the
 ///    certificate, chain and key are the SVID's already-parsed objects (no PEM/DER decoding);
 ///  - TLS 1.3 only, X25519 first, AES-128-GCM first;
+///  - short chains: an identity presents its leaf alone when the trust anchors already know its
+///    intermediate (the mesh CA registers each one it makes), so a full handshake decodes and
+///    verifies one certificate fewer per side; another CA's SVID is presented with its chain;
 ///  - peer chains are verified by pki::detail::verifyParsed on the X509 objects OpenSSL built
 ///    while reading the handshake, at the SIMULATED time (SimClock), never the wall clock;
 ///  - stateful TLS 1.3 resumption: the server keeps a bounded session cache and sends session

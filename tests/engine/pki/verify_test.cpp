@@ -219,10 +219,43 @@ TEST_F(VerifyTest, LeafFromAnotherMeshIsRejected) {
   EXPECT_TRUE(verifyChain(other->trustBundle(), foreign.chainPem(), kStart).ok());
 }
 
-TEST_F(VerifyTest, LeafWithoutItsIntermediateIsRejected) {
+TEST_F(VerifyTest, LeafWithoutItsIntermediateIsRejectedWhereTheIntermediateIsUnknown) {
   const Svid svid = issue(*ca_);
-  expectRejected(verifyChain(ca_->trustBundle(), svid.leaf_pem, kStart),
+  // The same root, loaded from PEM: it knows no intermediate.
+  auto root_only = TrustBundle::fromPem(ca_->root().pem);
+  ASSERT_TRUE(root_only.ok());
+  expectRejected(verifyChain(*root_only, svid.leaf_pem, kStart), StatusCode::kPermissionDenied,
+                 "unable to get local issuer certificate");
+}
+
+TEST_F(VerifyTest, LeafAloneVerifiesWithTheBundleOfTheCaThatMadeItsIntermediate) {
+  // What sidecars of one mesh do: the CA registered each intermediate with its bundle, so the
+  // leaf travels alone and the path is still leaf, intermediate, root.
+  const Svid east = issue(*ca_, "east");
+  const Svid west = issue(*ca_, "west");
+  for (const Svid* svid : {&east, &west}) {
+    auto peer = verifyChain(ca_->trustBundle(), svid->leaf_pem, kStart);
+    ASSERT_TRUE(peer.ok()) << peer.status().toString();
+    EXPECT_EQ(peer->spiffe_id, "spiffe://cluster.local/ns/foo/sa/bar");
+    EXPECT_EQ(peer->chain_length, 3u);
+  }
+  // Dates still count: the leaf has expired a second after its notAfter.
+  expectRejected(verifyChain(ca_->trustBundle(), east.leaf_pem, kStart + 86400 + 1),
+                 StatusCode::kPermissionDenied, "certificate has expired");
+  // Another CA's leaf alone does not find an issuer here, nor ours there.
+  CaOptions options;
+  options.clock = clock_;
+  auto other = MeshCa::create(options);
+  ASSERT_TRUE(other.ok());
+  const Svid foreign = issue(*other, "east");  // same subject names, other keys
+  expectRejected(verifyChain(ca_->trustBundle(), foreign.leaf_pem, kStart),
                  StatusCode::kPermissionDenied, "unable to get local issuer certificate");
+  expectRejected(verifyChain(TrustBundle(), east.leaf_pem, kStart), StatusCode::kPermissionDenied,
+                 "unable to get local issuer certificate");
+  // A federated bundle knows both CAs' intermediates made before the merge.
+  const TrustBundle federated = ca_->trustBundle().merged(other->trustBundle());
+  EXPECT_TRUE(verifyChain(federated, foreign.leaf_pem, kStart).ok());
+  EXPECT_TRUE(verifyChain(federated, east.leaf_pem, kStart).ok());
 }
 
 TEST_F(VerifyTest, IntermediatesOfBothClustersVerifyUnderOneRoot) {

@@ -387,6 +387,47 @@ TEST(IdentityTls, OtherMeshTrustBundleRefused) {
   EXPECT_TRUE(contains(back.client_reason, "unable to get local issuer certificate"));
 }
 
+// Certificates the peer put on the wire, leaf first (OpenSSL's client view includes the leaf;
+// the server's view of the client chain does not).
+int presentedChain(SSL* ssl, bool server_side) {
+  STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
+  const int n = chain != nullptr ? sk_X509_num(chain) : 0;
+  return server_side ? n + 1 : n;
+}
+
+TEST(IdentityTls, MeshIdentitiesPresentTheirLeafAloneAndStillVerifyToTheRoot) {
+  Mesh mesh;
+  auto productpage = mesh.identity("productpage");
+  auto reviews = mesh.identity("reviews");
+  MemoryConnection connection(*productpage, *reviews, kReviews, "");
+  Outcome out = connection.run();
+  ASSERT_TRUE(out.client_ok) << out.client_reason;
+  ASSERT_TRUE(out.server_ok) << out.server_reason;
+  // The mesh CA registered its intermediate with the bundle: both sides send one certificate.
+  EXPECT_EQ(presentedChain(connection.client(), false), 1);
+  EXPECT_EQ(presentedChain(connection.server(), true), 1);
+  EXPECT_EQ(out.server_peer->spiffe_id, kProductpage);
+}
+
+TEST(IdentityTls, IdentityOfAnotherCaPresentsItsWholeChain) {
+  auto clock = std::make_shared<pki::SimClock>(kStart);
+  Mesh ours(clock);
+  Mesh theirs(clock);
+  // Their SVID, trusted through a federated bundle that was merged before their intermediate
+  // existed: our anchors do not know it, so it must travel with the leaf.
+  pki::TrustBundle federated = ours.ca->trustBundle().merged(theirs.ca->trustBundle());
+  auto visitor = IdentityTls::create(theirs.issue("productpage"), federated, clock);
+  ASSERT_TRUE(visitor.ok()) << visitor.status().toString();
+  auto reviews_made = IdentityTls::create(ours.issue("reviews"), federated, clock);
+  ASSERT_TRUE(reviews_made.ok()) << reviews_made.status().toString();
+  MemoryConnection connection(**visitor, **reviews_made, kReviews, "");
+  Outcome out = connection.run();
+  ASSERT_TRUE(out.client_ok) << out.client_reason;
+  ASSERT_TRUE(out.server_ok) << out.server_reason;
+  EXPECT_EQ(presentedChain(connection.server(), true), 2);  // leaf + their intermediate
+  EXPECT_EQ(out.server_peer->spiffe_id, kProductpage);
+}
+
 TEST(IdentityTls, SecondConnectionResumesAndKeepsPeerIdentity) {
   Mesh mesh;
   auto productpage = mesh.identity("productpage");
