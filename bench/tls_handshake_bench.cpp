@@ -11,15 +11,19 @@
 // socket) is charged to neither.
 //
 // BM_IdleConnectionMemory/<release> measures the heap held by one idle established SSL (after a
-// 1 KiB request and response) with SSL_MODE_RELEASE_BUFFERS off (0) or on (1), via glibc's
-// mallinfo2: heap with the connections open minus heap after freeing them, minus the BIO pairs'
-// own buffers, divided by the number of SSL objects. Server session-cache entries outlive the
+// 1 KiB request and response) with SSL_MODE_RELEASE_BUFFERS off (0) or on (1), as the allocator
+// counts it (tcmalloc's generic.current_allocated_bytes, or glibc's mallinfo2): heap with the
+// connections open minus heap after freeing them, minus the BIO pairs' own buffers, divided by
+// the number of SSL objects. Server session-cache entries outlive the
 // connection and are reported separately (cache_bytes_per_handshake).
 //
 // Run: build/tls-rel/bench/tls_handshake_bench --benchmark_repetitions=3
 //        --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 #include <malloc.h>
+#ifdef MESHSIM_TCMALLOC
+#include <gperftools/malloc_extension_c.h>
+#endif
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -285,7 +289,16 @@ BENCHMARK(BM_BaselineNaivePerConnectionContexts)->Unit(benchmark::kMicrosecond);
 
 // ---- Memory of an idle connection ----------------------------------------------------------
 
-size_t heapInUse() { return mallinfo2().uordblks; }
+// Bytes the program holds on the heap, from whichever allocator it runs with.
+size_t heapInUse() {
+#ifdef MESHSIM_TCMALLOC
+  size_t bytes = 0;
+  MallocExtension_GetNumericProperty("generic.current_allocated_bytes", &bytes);
+  return bytes;
+#else
+  return mallinfo2().uordblks;
+#endif
+}
 
 void BM_IdleConnectionMemory(benchmark::State& state) {
   Fixture& f = fixture();

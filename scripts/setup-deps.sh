@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libyaml-cpp-dev libssl-dev openssl libboost1.81-dev
   libcli11-dev nlohmann-json3-dev libre2-dev libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   libgraphviz-dev graphviz
   qt6-base-dev qt6-svg-dev qt6-charts-dev libqt6opengl6-dev libgl-dev xvfb xauth
 )
