@@ -30,6 +30,7 @@ struct PooledConnection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<TlsStream> tls;
   beast::flat_buffer buffer;
+  std::string out;  // the serialized request (writeMessage)
   bool mtls = false;
   std::string peer_spiffe_id;
   uint32_t requests = 0;  // requests carried (DestinationRule maxRequestsPerConnection)
@@ -150,14 +151,54 @@ void appendJsonString(std::string& out, std::string_view text) {
 
 bool isTlsError(const error_code& ec) { return ec.category() == asio::error::get_ssl_category(); }
 
+// One HTTP/1.1 message as the bytes on the wire: start line, fields, blank line, body, into
+// `out` (a per-connection buffer, so that a warm connection writes without allocating). Beast's
+// serializer walks the fields and the body as a generic buffer sequence, which costs more on
+// this path than the bytes themselves; every message the proxy writes has a string body sized
+// by prepare_payload(), so one contiguous buffer and one write say the same. A chunked message
+// (none is made here) keeps Beast's serializer.
+template <bool isRequest>
+bool serializeMessage(const http::message<isRequest, http::string_body>& message,
+                      std::string& out) {
+  if (message.chunked()) return false;
+  out.clear();
+  const unsigned version = message.version();
+  const char version_text[] = {'H', 'T', 'T', 'P', '/', static_cast<char>('0' + version / 10 % 10),
+                               '.', static_cast<char>('0' + version % 10)};
+  const std::string_view http_version(version_text, sizeof version_text);
+  if constexpr (isRequest) {
+    out.append(message.method_string()).append(" ").append(message.target()).append(" ");
+    out.append(http_version).append("\r\n");
+  } else {
+    const unsigned status = message.result_int();
+    const char code[] = {' ', static_cast<char>('0' + status / 100 % 10),
+                         static_cast<char>('0' + status / 10 % 10),
+                         static_cast<char>('0' + status % 10), ' '};
+    out.append(http_version).append(code, sizeof code).append(message.reason()).append("\r\n");
+  }
+  for (const auto& field : message) {
+    out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+  }
+  out.append("\r\n").append(message.body());
+  return true;
+}
+
+// Writes `message` through `out` (see serializeMessage).
+template <typename Stream, bool isRequest>
+awaitable<std::tuple<error_code, size_t>> writeMessage(
+    Stream& stream, const http::message<isRequest, http::string_body>& message, std::string& out) {
+  if (!serializeMessage(message, out)) co_return co_await http::async_write(stream, message, kTuple);
+  co_return co_await asio::async_write(stream, asio::buffer(out), kTuple);
+}
+
 // One HTTP/1.1 exchange on an established stream.
 template <typename Stream>
 awaitable<std::tuple<error_code, bool>> roundTrip(Stream& stream, beast::flat_buffer& buffer,
-                                                  const Request& request,
+                                                  std::string& out, const Request& request,
                                                   http::response_parser<http::string_body>& parser,
                                                   Clock::time_point deadline) {
   beast::get_lowest_layer(stream).expires_at(deadline);
-  auto [wec, wn] = co_await http::async_write(stream, request, kTuple);
+  auto [wec, wn] = co_await writeMessage(stream, request, out);
   if (wec) co_return std::make_tuple(wec, false);
   auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kTuple);
   co_return std::make_tuple(rec, parser.got_some());
@@ -385,6 +426,7 @@ template <typename Stream>
 awaitable<void> Replica::serveHttp(Stream& stream, const ConnInfo& info) {
   auto self = shared_from_this();
   beast::flat_buffer buffer;
+  std::string out;  // the serialized response (writeMessage)
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(8 * 1024 * 1024);
@@ -396,7 +438,7 @@ awaitable<void> Replica::serveHttp(Stream& stream, const ConnInfo& info) {
         // A malformed request (or a TLS ClientHello read as HTTP by a DISABLE port: DPE).
         Response bad = localReply(400, "Bad Request", 11, false);
         beast::get_lowest_layer(stream).expires_after(kConnectTimeout);
-        co_await http::async_write(stream, bad, kTuple);
+        co_await writeMessage(stream, bad, out);
       }
       break;
     }
@@ -412,7 +454,7 @@ awaitable<void> Replica::serveHttp(Stream& stream, const ConnInfo& info) {
     }
     response.keep_alive(keep);
     beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
-    auto [wec, wn] = co_await http::async_write(stream, response, kTuple);
+    auto [wec, wn] = co_await writeMessage(stream, response, out);
     if (wec || !keep) break;
   }
   error_code ignored;
@@ -894,9 +936,11 @@ awaitable<UpstreamResult> Replica::exchange(const std::shared_ptr<const PlanView
     error_code ec;
     bool got_some = false;
     if (conn->tls) {
-      std::tie(ec, got_some) = co_await roundTrip(*conn->tls, conn->buffer, request, parser, deadline);
+      std::tie(ec, got_some) =
+          co_await roundTrip(*conn->tls, conn->buffer, conn->out, request, parser, deadline);
     } else {
-      std::tie(ec, got_some) = co_await roundTrip(*conn->plain, conn->buffer, request, parser, deadline);
+      std::tie(ec, got_some) =
+          co_await roundTrip(*conn->plain, conn->buffer, conn->out, request, parser, deadline);
     }
     if (ec) {
       if (ec == beast::error::timeout) {
