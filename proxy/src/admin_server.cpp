@@ -50,8 +50,8 @@ awaitable<void> AdminServer::acceptLoop() {
   }
 }
 
-awaitable<void> AdminServer::serve(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+awaitable<void> AdminServer::serve(Socket socket) {
+  TcpStream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -83,7 +83,7 @@ awaitable<void> AdminServer::serve(tcp::socket socket) {
     if (wec || !res.keep_alive()) break;
   }
   error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.socket().shutdown(Socket::shutdown_both, ignored);
 }
 
 }  // namespace meshsim::proxy

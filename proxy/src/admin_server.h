@@ -23,10 +23,10 @@ class AdminServer {
 
  private:
   awaitable<void> acceptLoop();
-  awaitable<void> serve(tcp::socket socket);
+  awaitable<void> serve(Socket socket);
 
   asio::io_context io_{1};
-  tcp::acceptor acceptor_{io_};
+  Acceptor acceptor_{io_};
   dataplane::AdminHandler handler_;
   std::thread thread_;
 };

@@ -37,16 +37,25 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+/// Everything in the data plane runs on io_context threads, so coroutines and I/O objects name
+/// the io_context's own executor instead of the type-erased asio::any_io_executor, whose copies
+/// and dispatch through a function table showed on every completion of the request path.
+using Executor = asio::io_context::executor_type;
 template <typename T>
-using awaitable = asio::awaitable<T>;
+using awaitable = asio::awaitable<T, Executor>;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                         asio::wait_traits<std::chrono::steady_clock>, Executor>;
+using TcpStream = beast::basic_stream<tcp, Executor>;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 /// TLS over a Beast TCP stream. flat_stream coalesces a buffer sequence into one write:
 /// asio::ssl::stream writes only the first buffer per call, which would turn every HTTP message
 /// (headers, body) into two TLS records and two sendmsg calls.
-using TlsStream = beast::flat_stream<asio::ssl::stream<beast::tcp_stream>>;
+using TlsStream = beast::flat_stream<asio::ssl::stream<TcpStream>>;
 /// Completion token: coroutines get (error_code, result...) tuples and never throw for I/O.
-inline constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+inline constexpr auto kTuple = asio::as_tuple(asio::use_awaitable_t<Executor>{});
 
 /// Envoy's local reply bodies for upstream failures (istio-semantics.md section 7).
 inline constexpr std::string_view kBodyReset =
@@ -191,13 +200,13 @@ class Replica : public std::enable_shared_from_this<Replica> {
  private:
   struct Listener {
     uint32_t port = 0;
-    tcp::acceptor acceptor;
+    Acceptor acceptor;
     bool running = false;
   };
   struct ConnInfo;
 
   awaitable<void> acceptLoop(Listener* listener);
-  awaitable<void> serveConnection(tcp::socket socket, uint32_t port);
+  awaitable<void> serveConnection(Socket socket, uint32_t port);
   template <typename Stream>
   awaitable<void> serveHttp(Stream& stream, const ConnInfo& info);
   template <typename Stream>

@@ -92,11 +92,11 @@ awaitable<dataplane::ProbeResult> directRequest(asio::io_context& io, std::strin
   const auto start = Clock::now();
   const auto deadline = start + timeout;
   error_code ec;
-  tcp::socket socket(io);
+  Socket socket(io);
   socket.open(tcp::v4(), ec);
   if (!ec) socket.bind(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0), ec);
   const tcp::endpoint ep(asio::ip::make_address_v4(address, ec), static_cast<uint16_t>(port));
-  beast::tcp_stream plain(std::move(socket));
+  TcpStream plain(std::move(socket));
   plain.expires_at(deadline);
   auto [cec] = co_await plain.async_connect(ep, kTuple);
   if (cec) {

@@ -27,7 +27,7 @@ constexpr std::string_view kTcpMethod = "MESHSIM-TCP";
 
 /// A pooled upstream connection: plaintext or TLS, with its read buffer.
 struct PooledConnection {
-  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<TcpStream> plain;
   std::unique_ptr<TlsStream> tls;
   beast::flat_buffer buffer;
   std::string out;  // the serialized request (writeMessage)
@@ -251,7 +251,7 @@ Replica::~Replica() = default;
 
 Status Replica::bindPort(uint32_t port) {
   error_code ec;
-  auto listener = std::unique_ptr<Listener>(new Listener{port, tcp::acceptor(io_), false});
+  auto listener = std::unique_ptr<Listener>(new Listener{port, Acceptor(io_), false});
   const tcp::endpoint ep(asio::ip::make_address_v4(address_, ec), static_cast<uint16_t>(port));
   if (ec) return invalidArgument("bad listener address " + address_);
   auto& a = listener->acceptor;
@@ -333,7 +333,7 @@ awaitable<void> Replica::acceptLoop(Listener* listener) {
   }
 }
 
-awaitable<void> Replica::serveConnection(tcp::socket socket, uint32_t port) {
+awaitable<void> Replica::serveConnection(Socket socket, uint32_t port) {
   auto self = shared_from_this();
   error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
@@ -345,7 +345,7 @@ awaitable<void> Replica::serveConnection(tcp::socket socket, uint32_t port) {
   info.remote_port = remote.port();
 
   if (gateway_) {
-    beast::tcp_stream stream(std::move(socket));
+    TcpStream stream(std::move(socket));
     co_await serveHttp(stream, info);
     co_return;
   }
@@ -359,7 +359,7 @@ awaitable<void> Replica::serveConnection(tcp::socket socket, uint32_t port) {
   bool tls_hello = false;
   if (wp_->sidecar && info.mode != model::MtlsMode::kDisable) {
     // Peek at the first byte: 0x16 starts a TLS handshake record (PERMISSIVE's TLS inspector).
-    auto [wec] = co_await socket.async_wait(tcp::socket::wait_read, kTuple);
+    auto [wec] = co_await socket.async_wait(Socket::wait_read, kTuple);
     if (wec) co_return;
     unsigned char first = 0;
     ssize_t n = ::recv(socket.native_handle(), &first, 1, MSG_PEEK);
@@ -382,7 +382,7 @@ awaitable<void> Replica::serveConnection(tcp::socket socket, uint32_t port) {
     }
   }
   if (!tls_hello) {
-    beast::tcp_stream stream(std::move(socket));
+    TcpStream stream(std::move(socket));
     if (http_port) {
       co_await serveHttp(stream, info);
     } else {
@@ -396,7 +396,7 @@ awaitable<void> Replica::serveConnection(tcp::socket socket, uint32_t port) {
   SSL* ssl = SSL_new(tls->serverContext());
   if (ssl == nullptr) co_return;
   tls::prepareServer(ssl, *tls);
-  TlsStream stream(beast::tcp_stream(std::move(socket)), ssl);
+  TlsStream stream(TcpStream(std::move(socket)), ssl);
   beast::get_lowest_layer(stream).expires_after(kConnectTimeout);
   auto [hec] = co_await stream.next_layer().async_handshake(asio::ssl::stream_base::server, kTuple);
   std::optional<tls::PeerInfo> peer;
@@ -458,7 +458,7 @@ awaitable<void> Replica::serveHttp(Stream& stream, const ConnInfo& info) {
     if (wec || !keep) break;
   }
   error_code ignored;
-  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
+  beast::get_lowest_layer(stream).socket().shutdown(Socket::shutdown_send, ignored);
 }
 
 template <typename Stream>
@@ -744,7 +744,7 @@ awaitable<Response> Replica::app(const Request& request, const ConnInfo& info,
     const double error_rate = own.error_rate.value_or(behaviour->error_rate);
     const int32_t error_status = own.error_status.value_or(behaviour->error_status);
     if (latency_ms > 0) {
-      asio::steady_timer timer(io_);
+      Timer timer(io_);
       timer.expires_after(std::chrono::microseconds(static_cast<int64_t>(latency_ms * 1000)));
       co_await timer.async_wait(kTuple);
     }
@@ -854,7 +854,7 @@ awaitable<UpstreamResult> Replica::exchange(const std::shared_ptr<const PlanView
     if (!conn) {
       conn = std::make_unique<PooledConnection>();
       error_code ec;
-      tcp::socket socket(io_);
+      Socket socket(io_);
       socket.open(tcp::v4(), ec);
       if (!ec) socket.bind(tcp::endpoint(asio::ip::make_address_v4(address_, ec), 0), ec);
       if (ec) {
@@ -864,7 +864,7 @@ awaitable<UpstreamResult> Replica::exchange(const std::shared_ptr<const PlanView
         out.error = "bind " + address_ + ": " + ec.message();
         co_return out;
       }
-      conn->plain = std::make_unique<beast::tcp_stream>(std::move(socket));
+      conn->plain = std::make_unique<TcpStream>(std::move(socket));
       conn->plain->expires_at(std::min(deadline, Clock::now() + kConnectTimeout));
       const tcp::endpoint ep(asio::ip::make_address_v4(addr, ec), static_cast<uint16_t>(target_port));
       auto [cec] = co_await conn->plain->async_connect(ep, kTuple);
@@ -1166,7 +1166,7 @@ awaitable<UpstreamResult> Replica::callUpstream(OutboundRequest r) {
     co_return finish(std::move(out), nullptr);
   }
   if (route.delay) {
-    asio::steady_timer timer(io_);
+    Timer timer(io_);
     timer.expires_after(std::chrono::milliseconds(route.delay->millis));
     co_await timer.async_wait(kTuple);
   }

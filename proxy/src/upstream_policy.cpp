@@ -569,7 +569,7 @@ awaitable<UpstreamResult> Replica::forward(
       co_return res;
     }
     if (backoff.count() > 0) {
-      asio::steady_timer timer(io_);
+      Timer timer(io_);
       timer.expires_after(backoff);
       co_await timer.async_wait(kTuple);
     }

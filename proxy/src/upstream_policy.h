@@ -172,7 +172,7 @@ class ClusterCircuit {
  private:
   struct Waiter {
     explicit Waiter(asio::io_context& io) : timer(io) {}
-    asio::steady_timer timer;
+    Timer timer;
     std::optional<Admission> decided;
   };
   uint32_t active_ = 0;
