@@ -285,7 +285,10 @@ void registerServe(CLI::App& app) {
         if (remove) std::filesystem::remove_all(dir, ec);
       }
     } cleanup{state_dir, temporary};
-    auto plane = mgmt::ManagementPlane::open(state_dir, mgmt::wallClockRfc3339);
+    // A temporary state is deleted on exit: it need not survive a crash either.
+    auto plane = mgmt::ManagementPlane::open(
+        state_dir, mgmt::wallClockRfc3339,
+        temporary ? mgmt::Durability::kProcessLifetime : mgmt::Durability::kDurable);
     if (!plane.ok()) {
       std::cerr << "meshsim serve: cannot open state " << state_dir << ": " << plane.status().toString() << "\n";
       setExitCode(kExitUsage);

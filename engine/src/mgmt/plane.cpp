@@ -4,6 +4,8 @@
 #include <ctime>
 #include <algorithm>
 #include <climits>
+#include <map>
+#include <variant>
 #include <set>
 
 #include "meshsim/config/loader.h"
@@ -25,14 +27,29 @@ const model::SecuritySettingSpec* securitySpecOf(const model::Resource& r) {
   return h != nullptr && h->default_security ? &*h->default_security : nullptr;
 }
 
-std::vector<model::Resource> withResource(const config::Snapshot& snap, const model::Resource& r) {
+// The state with the whole batch applied, built once (a snapshot copies every resource, so one
+// per batch resource made applying N resources cost N^2): the resources the batch does not
+// replace, in their order, then the batch; a key given twice keeps its last document, in the
+// place of its last occurrence, as applying them one after the other would.
+std::shared_ptr<const config::Snapshot> withBatch(const config::Snapshot& snap,
+                                                  const std::vector<model::Resource>& batch) {
+  std::map<model::ResourceKey, size_t> last;
+  for (size_t i = 0; i < batch.size(); ++i) last[model::keyOf(batch[i])] = i;
   std::vector<model::Resource> all;
-  auto key = model::keyOf(r);
+  all.reserve(snap.resources.size() + batch.size());
   for (const auto& existing : snap.resources) {
-    if (!(model::keyOf(existing) == key)) all.push_back(existing);
+    if (last.count(model::keyOf(existing)) == 0) all.push_back(existing);
   }
-  all.push_back(r);
-  return all;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (last[model::keyOf(batch[i])] == i) all.push_back(batch[i]);
+  }
+  return config::makeSnapshot(std::move(all));
+}
+
+// Whether applying `r` can change what checkAccess decides (users, teams, roles, bindings).
+bool changesAccess(const model::Resource& r) {
+  return std::holds_alternative<model::User>(r) || std::holds_alternative<model::Team>(r) ||
+         std::holds_alternative<model::Role>(r) || std::holds_alternative<model::AccessBinding>(r);
 }
 
 }  // namespace
@@ -49,8 +66,9 @@ std::string wallClockRfc3339() {
 ManagementPlane::ManagementPlane(std::unique_ptr<StateStore> state, Clock clock)
     : state_(std::move(state)), clock_(std::move(clock)) {}
 
-Result<std::unique_ptr<ManagementPlane>> ManagementPlane::open(const std::string& state_dir, Clock clock) {
-  auto state = StateStore::open(state_dir);
+Result<std::unique_ptr<ManagementPlane>> ManagementPlane::open(const std::string& state_dir,
+                                                               Clock clock, Durability durability) {
+  auto state = StateStore::open(state_dir, durability);
   if (!state.ok()) return state.status();
   std::unique_ptr<ManagementPlane> plane(new ManagementPlane(std::move(state).value(), std::move(clock)));
   auto stored = plane->state_->resources();
@@ -105,17 +123,26 @@ std::vector<ChangeOutcome> ManagementPlane::apply(const std::vector<model::Resou
   std::vector<ChangeOutcome> out;
   // References are judged against the state with the whole batch applied, so a directory can
   // create a tenant and its workspaces in any order (like kubectl apply -f DIR).
-  std::shared_ptr<const config::Snapshot> batch = store_.snapshot();
-  for (const auto& r : resources) batch = config::makeSnapshot(withResource(*batch, r));
+  std::shared_ptr<const config::Snapshot> current = store_.snapshot();
+  const std::shared_ptr<const config::Snapshot> batch = withBatch(*current, resources);
   Diagnostics current_diags, batch_diags;
-  config::validateReferences(store_.snapshot()->resources, current_diags);
+  config::validateReferences(current->resources, current_diags);
   config::validateReferences(batch->resources, batch_diags);
   std::set<std::string> known;
   for (const auto& d : current_diags.items()) known.insert(d.toString());
+  // Where each document of a file ends: the next document's first line in the same file.
+  std::map<std::string, std::vector<uint32_t>> starts;
+  for (const auto& r : resources) {
+    const auto& source = model::metaOf(r).source;
+    starts[source.file].push_back(source.line);
+  }
+  for (auto& [file, lines] : starts) std::sort(lines.begin(), lines.end());
 
   for (const auto& resource : resources) {
-    auto current = store_.snapshot();
-    auto candidate = batch;
+    // Access is judged against the state as applied so far; it changes only with the access
+    // resources, so the state is snapshotted again only after one of those.
+    if (!current) current = store_.snapshot();
+    const auto& candidate = batch;
     const model::ObjectMeta& meta = model::metaOf(resource);
     const auto key = model::keyOf(resource);
     const model::Resource* existing = store_.find(key);
@@ -129,11 +156,9 @@ std::vector<ChangeOutcome> ManagementPlane::apply(const std::vector<model::Resou
 
     // 1. The configuration must stay valid: an error the state does not already have, found in
     //    this resource's document, refuses it.
-    uint32_t next_line = UINT32_MAX;
-    for (const auto& other : resources) {
-      const auto& os = model::metaOf(other).source;
-      if (os.file == meta.source.file && os.line > meta.source.line) next_line = std::min(next_line, os.line);
-    }
+    const auto& lines = starts[meta.source.file];
+    const auto next = std::upper_bound(lines.begin(), lines.end(), meta.source.line);
+    const uint32_t next_line = next != lines.end() ? *next : UINT32_MAX;
     std::string problem;
     for (const auto& d : batch_diags.items()) {
       if (d.severity != Severity::kError || known.count(d.toString()) != 0) continue;
@@ -194,6 +219,7 @@ std::vector<ChangeOutcome> ManagementPlane::apply(const std::vector<model::Resou
       continue;
     }
     store_.apply(resource);
+    if (changesAccess(resource)) current.reset();
     o.accepted = true;
     o.audit_seq = written.seq;
     out.push_back(o);

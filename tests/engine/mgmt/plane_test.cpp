@@ -190,6 +190,25 @@ TEST_F(PlaneTest, DeletesAreCheckedAuditedAndProtectReferences) {
   EXPECT_EQ(missing[0].code, StatusCode::kNotFound);
 }
 
+TEST_F(PlaneTest, AResourceGivenTwiceInOneBatchEndsWithItsLastDocument) {
+  bootstrapBookinfo();
+  const std::string first =
+      "apiVersion: meshsim/v1\nkind: Workload\nmetadata: {namespace: bookinfo, name: extra}\n"
+      "spec: {service: ratings, cluster: gke-us-east, replicas: 1}\n";
+  const std::string last =
+      "apiVersion: meshsim/v1\nkind: Workload\nmetadata: {namespace: bookinfo, name: extra}\n"
+      "spec: {service: ratings, cluster: gke-us-east, replicas: 3}\n";
+  auto out = applyText(first + "---\n" + last, kBootstrapAdmin);
+  ASSERT_EQ(out.size(), 2u);
+  ASSERT_TRUE(out[0].accepted) << out[0].message;
+  ASSERT_TRUE(out[1].accepted) << out[1].message;
+  EXPECT_EQ(out[0].result, "created");
+  EXPECT_EQ(out[1].result, "updated");
+  const auto* extra = plane_->snapshot()->findWorkload("bookinfo", "extra");
+  ASSERT_NE(extra, nullptr);
+  EXPECT_EQ(extra->replicas, 3u);
+}
+
 TEST_F(PlaneTest, UnchangedReapplyIsAuditedAsUnchanged) {
   bootstrapBookinfo();
   auto again = applyFile("scenarios/bookinfo/mesh/topology.yaml", kBootstrapAdmin);

@@ -37,7 +37,8 @@ std::string wallClockRfc3339();
 class ManagementPlane {
  public:
   /// Opens the state in `state_dir` (created when missing) and loads its resources.
-  static Result<std::unique_ptr<ManagementPlane>> open(const std::string& state_dir, Clock clock);
+  static Result<std::unique_ptr<ManagementPlane>> open(
+      const std::string& state_dir, Clock clock, Durability durability = Durability::kDurable);
 
   /// Applies resources in order, each as its own audited change, as `user`.
   std::vector<ChangeOutcome> apply(const std::vector<model::Resource>& resources, const std::string& user);

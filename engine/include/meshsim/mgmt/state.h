@@ -54,10 +54,20 @@ struct VerifyResult {
   std::string problem;           ///< e.g. "record 7: contents do not match its hash (edited)"
 };
 
+/// How long a state must survive.
+enum class Durability {
+  kDurable,         ///< on disk when a commit returns, across crashes (synchronous = FULL)
+  /// Lives only as long as the process that made it (e.g. `meshsim serve` without --state, which
+  /// deletes its state on exit): commits are not flushed to disk, so bootstrapping 20,000
+  /// resources does not wait for 20,000 flushes. Atomicity and the audit chain are unchanged.
+  kProcessLifetime,
+};
+
 class StateStore {
  public:
   /// Opens (creating if needed) the state in directory `dir` (file `dir/meshsim.db`).
-  static Result<std::unique_ptr<StateStore>> open(const std::string& dir);
+  static Result<std::unique_ptr<StateStore>> open(const std::string& dir,
+                                                  Durability durability = Durability::kDurable);
   virtual ~StateStore() = default;
 
   /// Current revision (0 for a new state).
