@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 
 #include "routing_fixtures.h"
 
@@ -593,6 +594,47 @@ TEST(Route, ForwardCarriesClusterData) {
   ASSERT_NE(r.mirror, nullptr);
   EXPECT_EQ(r.mirror->subset, "v2");
   EXPECT_EQ(r.rewrite_uri, "/v1");
+}
+
+// The compiled table resolves one DestinationRule per client namespace, sharing one lookup among
+// namespaces that hold no rule and that no exportTo names. Every client namespace must still see
+// exactly what the lookup finds for it.
+TEST(Route, EveryClientNamespaceSeesTheRuleTheLookupFinds) {
+  auto resources = bookinfo();
+  resources.erase(resources.end() - 1);  // the rules come below
+  for (const char* ns : {"a", "b", "c", "d", "e"}) {
+    resources.push_back(service(ns, "web"));
+    resources.push_back(workload(ns, "web-v1", "web", {{"app", "web"}}));
+  }
+  auto own = destinationRule("bookinfo", "reviews-own", "reviews");
+  own.export_to = {"."};
+  auto in_a = destinationRule("a", "reviews-from-a", "reviews.bookinfo.svc.cluster.local");
+  auto for_c = destinationRule("b", "reviews-for-c", "reviews.bookinfo.svc.cluster.local");
+  for_c.export_to = {"c"};
+  auto mesh_wide = destinationRule("istio-system", "reviews-default",
+                                   "reviews.bookinfo.svc.cluster.local");
+  for (const auto& dr : {own, in_a, for_c, mesh_wide}) resources.push_back(dr);
+  const auto snap = config::makeSnapshot(resources);
+  const auto compiled = compileRoutes(snap);
+  std::map<std::string, std::string> seen;
+  for (const char* ns : {"bookinfo", "a", "b", "c", "d", "e", "istio-system", "nowhere"}) {
+    Request req;
+    req.ns = ns;
+    req.authority = "reviews.bookinfo.svc.cluster.local:9080";
+    const auto r = route(compiled, req);
+    ASSERT_EQ(r.outcome, RouteOutcome::kForward) << ns;
+    const std::string got = r.traffic_policy != nullptr ? r.traffic_policy->destination_rule : "";
+    const auto lookup = findDestinationRule(*snap, ns, {"bookinfo", "reviews"});
+    EXPECT_EQ(got, lookup ? lookup->sources.front() : std::string()) << "client namespace " << ns;
+    seen[ns] = got;
+  }
+  EXPECT_EQ(seen["bookinfo"], "bookinfo/reviews-own");
+  EXPECT_EQ(seen["a"], "a/reviews-from-a");
+  // A rule in a third namespace is not on the lookup path (client, service, root namespace),
+  // whatever its exportTo says.
+  EXPECT_EQ(seen["c"], "istio-system/reviews-default");
+  EXPECT_EQ(seen["d"], "istio-system/reviews-default");
+  EXPECT_EQ(seen["nowhere"], "istio-system/reviews-default");
 }
 
 TEST(Route, RetriesDefaultAndConfigured) {
