@@ -120,20 +120,20 @@ struct PlanBuilder::Impl {
   // 10,000 workloads. MeshCa::issue runs concurrently. Failures are left for svid() to report,
   // in workload order.
   void issueAhead(const std::vector<std::array<std::string, 3>>& wanted) {
-    std::vector<const std::array<std::string, 3>*> todo;
+    std::vector<const std::array<std::string, 3>*> to_issue;
     std::set<std::string> seen;
     for (const auto& w : wanted) {
       std::string key = w[0] + "|" + w[1] + "|" + w[2];
-      if (svids.count(key) == 0 && seen.insert(std::move(key)).second) todo.push_back(&w);
+      if (svids.count(key) == 0 && seen.insert(std::move(key)).second) to_issue.push_back(&w);
     }
     const size_t threads =
-        std::min<size_t>(std::max(1U, std::thread::hardware_concurrency()), todo.size() / 64 + 1);
+        std::min<size_t>(std::max(1U, std::thread::hardware_concurrency()), to_issue.size() / 64 + 1);
     if (threads < 2) return;  // not worth a thread: svid() issues them one by one
-    std::vector<std::optional<pki::Svid>> issued(todo.size());
+    std::vector<std::optional<pki::Svid>> issued(to_issue.size());
     std::atomic<size_t> next{0};
     auto work = [&] {
-      for (size_t i = next++; i < todo.size(); i = next++) {
-        const auto& w = *todo[i];
+      for (size_t i = next++; i < to_issue.size(); i = next++) {
+        const auto& w = *to_issue[i];
         auto made = ca.issue(pki::SvidRequest{"", w[1], w[2], w[0], options.svid_ttl_seconds});
         if (made.ok()) issued[i] = std::move(made).value();
       }
@@ -142,9 +142,9 @@ struct PlanBuilder::Impl {
     for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
     work();
     for (auto& t : pool) t.join();
-    for (size_t i = 0; i < todo.size(); ++i) {
+    for (size_t i = 0; i < to_issue.size(); ++i) {
       if (!issued[i]) continue;
-      const auto& w = *todo[i];
+      const auto& w = *to_issue[i];
       svids.emplace(w[0] + "|" + w[1] + "|" + w[2], std::move(*issued[i]));
     }
   }
