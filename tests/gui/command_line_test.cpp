@@ -314,16 +314,10 @@ TEST_F(CommandLineTest, BinaryExitsOneWhenTheStepsCannotBePlayed) {
   QTemporaryDir dir;
   ASSERT_TRUE(dir.isValid());
   // The tenant's STRICTER mTLS setting refuses the scenario's own last file.
-  meshsim::gui::testing::writeFile(
-      dir.filePath("scenario.yaml"),
-      QStringLiteral("apiVersion: meshsim/v1\nkind: Scenario\nmetadata: {name: t}\nspec:\n"
-                     "  files: [%1/mesh, %1/changes/tenant-strict.yaml, "
-                     "%1/changes/zack-relax-mtls.yaml]\n"
-                     "  steps:\n  - note: never played\n")
-          .arg(bookinfo())
-          .toUtf8());
+  const QString scenario =
+      meshsim::gui::testing::writeRefusedScenario(QDir(dir.path()), bookinfo());
   const GuiRun run = runGui({"--screenshot", dir.filePath("never.png"), "--after-step", "1",
-                             dir.filePath("scenario.yaml")});
+                             scenario});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_TRUE(
       run.err.contains("meshsim-gui: --after-step 1: stopped after 0 steps: "

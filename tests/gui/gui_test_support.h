@@ -33,6 +33,22 @@ inline void writeFile(const QString& path, const QByteArray& text) {
   ASSERT_EQ(f.write(text), text.size());
 }
 
+/// Writes `dir`/scenario.yaml: the bookinfo scenario folder `bookinfo`'s mesh, the tenant's
+/// STRICTER mTLS setting, then zack's relaxation of mTLS, which that setting refuses (even to the
+/// administrator), and one step. Its files cannot all be applied, so it cannot be played.
+/// Returns the file's path.
+inline QString writeRefusedScenario(const QDir& dir, const QString& bookinfo) {
+  const QString path = dir.filePath("scenario.yaml");
+  writeFile(path,
+            QStringLiteral("apiVersion: meshsim/v1\nkind: Scenario\nmetadata: {name: t}\nspec:\n"
+                           "  files: [%1/mesh, %1/changes/tenant-strict.yaml, "
+                           "%1/changes/zack-relax-mtls.yaml]\n"
+                           "  steps:\n  - note: never played\n")
+                .arg(bookinfo)
+                .toUtf8());
+  return path;
+}
+
 /// A fixture whose tests have a QApplication.
 class GuiTest : public ::testing::Test {
  protected:

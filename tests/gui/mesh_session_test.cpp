@@ -282,16 +282,10 @@ TEST_F(MeshSessionTest, AScenarioWhoseFilesAreRefusedCannotBePlayed) {
   QTemporaryDir dir;
   ASSERT_TRUE(dir.isValid());
   // The tenant's STRICTER mTLS setting forbids the later relaxation, even to the administrator.
-  meshsim::gui::testing::writeFile(
-      dir.filePath("scenario.yaml"),
-      QStringLiteral("apiVersion: meshsim/v1\nkind: Scenario\nmetadata: {name: t}\nspec:\n"
-                     "  files: [%1/mesh, %1/changes/tenant-strict.yaml, "
-                     "%1/changes/zack-relax-mtls.yaml]\n"
-                     "  steps:\n  - note: never played\n")
-          .arg(bookinfo())
-          .toUtf8());
+  const QString scenario =
+      meshsim::gui::testing::writeRefusedScenario(QDir(dir.path()), bookinfo());
   MeshSession session;
-  session.open({dir.filePath("scenario.yaml")});
+  session.open({scenario});
   EXPECT_EQ(session.openError(),
             "organizations/acme/tenants/retail/workspaces/bookinfo/securitygroups/bookinfo-sec/"
             "securitysettings/ratings refused: authenticationSettings.trafficMode OPTIONAL would "
