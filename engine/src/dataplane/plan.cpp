@@ -115,6 +115,12 @@ struct PlanBuilder::Impl {
     return loopbackAddress(options.first_block - 1 + *idx, it->second);
   }
 
+  // The key of `svids`.
+  static std::string svidKey(const std::string& cluster, const std::string& ns,
+                             const std::string& sa) {
+    return cluster + "|" + ns + "|" + sa;
+  }
+
   // Issues the SVIDs of `wanted` (cluster, namespace, service account) that are not issued yet,
   // on up to one thread per core: a P-256 key and a signature each, the largest part of starting
   // 10,000 workloads. MeshCa::issue runs concurrently. Failures are left for svid() to report,
@@ -123,7 +129,7 @@ struct PlanBuilder::Impl {
     std::vector<const std::array<std::string, 3>*> to_issue;
     std::set<std::string> seen;
     for (const auto& w : wanted) {
-      std::string key = w[0] + "|" + w[1] + "|" + w[2];
+      std::string key = svidKey(w[0], w[1], w[2]);
       if (svids.count(key) == 0 && seen.insert(std::move(key)).second) to_issue.push_back(&w);
     }
     const size_t threads =
@@ -145,12 +151,12 @@ struct PlanBuilder::Impl {
     for (size_t i = 0; i < to_issue.size(); ++i) {
       if (!issued[i]) continue;
       const auto& w = *to_issue[i];
-      svids.emplace(w[0] + "|" + w[1] + "|" + w[2], std::move(*issued[i]));
+      svids.emplace(svidKey(w[0], w[1], w[2]), std::move(*issued[i]));
     }
   }
 
   Result<pki::Svid> svid(const std::string& cluster, const std::string& ns, const std::string& sa) {
-    std::string key = cluster + "|" + ns + "|" + sa;
+    std::string key = svidKey(cluster, ns, sa);
     auto it = svids.find(key);
     if (it != svids.end()) return it->second;
     pki::SvidRequest req;
