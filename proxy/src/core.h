@@ -7,7 +7,6 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/core/flat_stream.hpp>
 #include <boost/beast/http.hpp>
 
 #include <atomic>
@@ -29,6 +28,7 @@
 #include "meshsim/policy/request.h"
 #include "meshsim/routing/destination.h"
 #include "tls/identity_tls.h"
+#include "tls/tls_stream.h"
 
 namespace meshsim::proxy {
 
@@ -50,10 +50,8 @@ using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
 using TcpStream = beast::basic_stream<tcp, Executor>;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
-/// TLS over a Beast TCP stream. flat_stream coalesces a buffer sequence into one write:
-/// asio::ssl::stream writes only the first buffer per call, which would turn every HTTP message
-/// (headers, body) into two TLS records and two sendmsg calls.
-using TlsStream = beast::flat_stream<asio::ssl::stream<TcpStream>>;
+/// TLS over a Beast TCP stream (tls/tls_stream.h).
+using TlsStream = tls::TlsStream<TcpStream>;
 /// Completion token: coroutines get (error_code, result...) tuples and never throw for I/O.
 inline constexpr auto kTuple = asio::as_tuple(asio::use_awaitable_t<Executor>{});
 

@@ -129,7 +129,7 @@ awaitable<dataplane::ProbeResult> directRequest(asio::io_context& io, std::strin
     tls::prepareClient(ssl, *identity, "", "");
     TlsStream stream(std::move(plain), ssl);
     beast::get_lowest_layer(stream).expires_at(deadline);
-    auto [hec] = co_await stream.next_layer().async_handshake(asio::ssl::stream_base::client, kTuple);
+    auto [hec] = co_await stream.async_handshake(TlsStream::Role::kClient, kTuple);
     if (hec) {
       std::string why = tls::failureReason(ssl);
       out.error = "TLS handshake: " + (why.empty() ? hec.message() : why);

@@ -400,7 +400,7 @@ awaitable<void> Replica::serveConnection(Socket socket, uint32_t port) {
   tls::prepareServer(ssl, *tls);
   TlsStream stream(TcpStream(std::move(socket)), ssl);
   beast::get_lowest_layer(stream).expires_after(kConnectTimeout);
-  auto [hec] = co_await stream.next_layer().async_handshake(asio::ssl::stream_base::server, kTuple);
+  auto [hec] = co_await stream.async_handshake(TlsStream::Role::kServer, kTuple);
   std::optional<tls::PeerInfo> peer;
   if (!hec) peer = tls::verifiedPeer(ssl);
   if (hec || !peer) {
@@ -896,7 +896,7 @@ awaitable<UpstreamResult> Replica::exchange(const std::shared_ptr<const PlanView
                            out.upstream_host);
         conn->tls = std::make_unique<TlsStream>(std::move(*conn->plain), ssl);
         conn->plain.reset();
-        auto [hec] = co_await conn->tls->next_layer().async_handshake(asio::ssl::stream_base::client, kTuple);
+        auto [hec] = co_await conn->tls->async_handshake(TlsStream::Role::kClient, kTuple);
         if (hec) {
           out.status = 503;
           out.flags = "UF";

@@ -19,25 +19,21 @@
 ///  - SSL_MODE_RELEASE_BUFFERS on both contexts: an idle pooled connection holds no record
 ///    buffers (see the report in bench/tls_handshake_bench.cpp for the measured size).
 ///
-/// Using it with Boost.Asio (what the tests do; the proxy does the same):
+/// Using it with the proxy's TlsStream (tls_stream.h; the tests do the same):
 /// ```
-///   // once per identity, next to the IdentityTls:
-///   SSL_CTX_up_ref(identity->serverContext());
-///   boost::asio::ssl::context asio_ctx(identity->serverContext());  // takes that reference
 ///   // per connection:
-///   boost::asio::ssl::stream<tcp::socket> stream(std::move(socket), asio_ctx);
+///   TlsStream<tcp::socket> stream(std::move(socket), SSL_new(identity->serverContext()));
 ///   tls::prepareServer(stream.native_handle(), *identity);   // before async_handshake
-///   stream.async_handshake(ssl::stream_base::server, [&](error_code ec) {
+///   stream.async_handshake(TlsStream<tcp::socket>::Role::kServer, [&](error_code ec) {
 ///     if (ec) return fail(ec, tls::failureReason(stream.native_handle()));
 ///     auto peer = tls::verifiedPeer(stream.native_handle());
 ///     if (!peer) return fail(tls::failureReason(stream.native_handle()));  // close: refused
 ///     ...
 ///   });
 /// ```
-/// boost::asio::ssl::context(native_handle) takes ownership of one reference, hence the
-/// SSL_CTX_up_ref; Asio only ever touches ex_data slot 0 (app data) of the context, which this
-/// layer does not use. Never call set_verify_mode / set_verify_callback on the Asio context or
-/// stream: verification is installed here. Asio sets SSL_MODE_RELEASE_BUFFERS on every SSL too.
+/// The contexts work with boost::asio::ssl::stream as well (boost::asio::ssl::context(native
+/// handle) takes one reference, so SSL_CTX_up_ref first). Never install another verify mode or
+/// callback on a context or connection: verification is installed here.
 ///
 /// Always call verifiedPeer() after a successful handshake and close the connection when it
 /// returns nullopt: a TLS 1.3 resumption does not re-run certificate verification, so the check
@@ -49,7 +45,7 @@
 /// (OpenSSL locks its own session cache). prepareClient/prepareServer/verifiedPeer/failureReason
 /// act on one SSL, which must be driven by one thread (one strand) at a time, like the SSL itself.
 /// The SSL_CTX objects may outlive the IdentityTls (everything their callbacks need is attached
-/// to them), so an Asio context made from them stays valid on its own.
+/// to them), so a connection made from them stays valid on its own.
 
 #include <openssl/ssl.h>
 
