@@ -27,6 +27,7 @@
 #include "meshsim/observe/telemetry.h"
 #include "meshsim/policy/request.h"
 #include "meshsim/routing/destination.h"
+#include "timed_socket.h"
 #include "tls/identity_tls.h"
 #include "tls/tls_stream.h"
 
@@ -47,7 +48,8 @@ using Socket = asio::basic_stream_socket<tcp, Executor>;
 using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
 using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
                                          asio::wait_traits<std::chrono::steady_clock>, Executor>;
-using TcpStream = beast::basic_stream<tcp, Executor>;
+/// A TCP connection with a deadline (timed_socket.h).
+using TcpStream = TimedSocket;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 /// TLS over a Beast TCP stream (tls/tls_stream.h).
