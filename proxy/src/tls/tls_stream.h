@@ -93,7 +93,6 @@ class TlsStream {
         SSL_set_accept_state(ssl_);
       }
     }
-    ERR_clear_error();
     return boost::asio::async_compose<Token, void(boost::system::error_code)>(
         Op<HandshakeStep>{this, {}}, token, next_);
   }
@@ -182,6 +181,10 @@ class TlsStream {
           return finish(self, ec ? ec : result, ec || result ? 0 : n);
       }
       result = {};
+      // SSL_get_error reads the thread's error queue: an error another OpenSSL user on this
+      // thread left there (a JWT signature check, a certificate parse) would turn a plain
+      // "wants input" into a failure.
+      ERR_clear_error();
       const Next next = s->classify(step(s->ssl_, n), result);
       if (next == Next::kRead && b.out.empty()) {
         state = kReading;
