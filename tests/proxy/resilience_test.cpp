@@ -213,7 +213,8 @@ TEST(CircuitLimits, UnsetAndZeroKeepEnvoysDefaults) {
   EXPECT_EQ(s.max_requests_per_connection, 1u);
 }
 
-// Runs `body` as a coroutine on a private io_context until everything it started is done.
+// Runs `body` on a private io_context until everything it started is done. A coroutine lambda
+// must outlive the run (its frame refers to the closure), so tests declare theirs outside.
 template <typename Body>
 void runCoroutines(Body body) {
   asio::io_context io;
@@ -228,21 +229,18 @@ TEST(ClusterCircuit, QueuesAtMaxConnectionsAndOverflowsBeyondThePendingLimit) {
   ClusterCircuit circuit;
   std::vector<ClusterCircuit::Admission> got(3, ClusterCircuit::Admission::kTimedOut);
   size_t pending_seen = 0;
-  runCoroutines([&](asio::io_context& io) {
-    const auto far = SteadyClock::now() + seconds(60);
-    for (size_t i = 0; i < 3; ++i) {
-      asio::co_spawn(
-          io,
-          [&, i]() -> awaitable<void> {
-            got[i] = co_await circuit.acquire(io, limits, far);
-            if (i == 2) {
-              // The third request overflowed at once; the second is pending. Free the first.
-              pending_seen = circuit.pending();
-              circuit.release(limits);
-            }
-          },
-          asio::detached);
+  const auto far = SteadyClock::now() + seconds(60);
+  // The coroutine's closure lives as long as the test: its frame refers to it.
+  auto request = [&](asio::io_context& io, size_t i) -> awaitable<void> {
+    got[i] = co_await circuit.acquire(io, limits, far);
+    if (i == 2) {
+      // The third request overflowed at once; the second is pending. Free the first.
+      pending_seen = circuit.pending();
+      circuit.release(limits);
     }
+  };
+  runCoroutines([&](asio::io_context& io) {
+    for (size_t i = 0; i < 3; ++i) asio::co_spawn(io, request(io, i), asio::detached);
   });
   EXPECT_EQ(got[0], ClusterCircuit::Admission::kGranted);
   EXPECT_EQ(got[1], ClusterCircuit::Admission::kGranted) << "the pending request got the slot";
@@ -258,16 +256,12 @@ TEST(ClusterCircuit, PendingRequestTimesOutAtTheRouteDeadline) {
   ClusterCircuit circuit;
   ClusterCircuit::Admission first = ClusterCircuit::Admission::kOverflow;
   ClusterCircuit::Admission second = ClusterCircuit::Admission::kGranted;
-  runCoroutines([&](asio::io_context& io) {
-    asio::co_spawn(
-        io,
-        [&]() -> awaitable<void> {
-          first = co_await circuit.acquire(io, limits, SteadyClock::now() + seconds(60));
-          // Already past its deadline: the wait ends at once, without the slot.
-          second = co_await circuit.acquire(io, limits, SteadyClock::now());
-        },
-        asio::detached);
-  });
+  auto requests = [&](asio::io_context& io) -> awaitable<void> {
+    first = co_await circuit.acquire(io, limits, SteadyClock::now() + seconds(60));
+    // Already past its deadline: the wait ends at once, without the slot.
+    second = co_await circuit.acquire(io, limits, SteadyClock::now());
+  };
+  runCoroutines([&](asio::io_context& io) { asio::co_spawn(io, requests(io), asio::detached); });
   EXPECT_EQ(first, ClusterCircuit::Admission::kGranted);
   EXPECT_EQ(second, ClusterCircuit::Admission::kTimedOut);
   EXPECT_EQ(circuit.pending(), 0u);
@@ -279,18 +273,14 @@ TEST(ClusterCircuit, MaxRequestsOverflowsInsteadOfQueueing) {
   limits.max_requests = 1;  // http2MaxRequests: active requests, HTTP/1.1 included
   ClusterCircuit circuit;
   std::vector<ClusterCircuit::Admission> got;
-  runCoroutines([&](asio::io_context& io) {
-    asio::co_spawn(
-        io,
-        [&]() -> awaitable<void> {
-          const auto far = SteadyClock::now() + seconds(60);
-          got.push_back(co_await circuit.acquire(io, limits, far));
-          got.push_back(co_await circuit.acquire(io, limits, far));
-          circuit.release(limits);
-          got.push_back(co_await circuit.acquire(io, limits, far));
-        },
-        asio::detached);
-  });
+  auto requests = [&](asio::io_context& io) -> awaitable<void> {
+    const auto far = SteadyClock::now() + seconds(60);
+    got.push_back(co_await circuit.acquire(io, limits, far));
+    got.push_back(co_await circuit.acquire(io, limits, far));
+    circuit.release(limits);
+    got.push_back(co_await circuit.acquire(io, limits, far));
+  };
+  runCoroutines([&](asio::io_context& io) { asio::co_spawn(io, requests(io), asio::detached); });
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0], ClusterCircuit::Admission::kGranted);
   EXPECT_EQ(got[1], ClusterCircuit::Admission::kOverflow);
