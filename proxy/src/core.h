@@ -5,7 +5,7 @@
 // on that thread only, so replica state needs no locks (the io_context is the strand).
 
 #include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -52,7 +52,7 @@ using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
 using TcpStream = TimedSocket;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
-/// TLS over a Beast TCP stream (tls/tls_stream.h).
+/// TLS over such a connection (tls/tls_stream.h).
 using TlsStream = tls::TlsStream<TcpStream>;
 /// Completion token: coroutines get (error_code, result...) tuples and never throw for I/O.
 inline constexpr auto kTuple = asio::as_tuple(asio::use_awaitable_t<Executor>{});

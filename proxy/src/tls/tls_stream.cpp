@@ -72,7 +72,7 @@ const BIO_METHOD* recordBioMethod() {
 }  // namespace
 
 boost::asio::mutable_buffer RecordBuffers::readSpace() {
-  if (!in) in = std::make_unique<char[]>(kInCapacity);
+  if (!in) in = std::make_unique_for_overwrite<char[]>(kInCapacity);
   if (begin == end) {
     begin = end = 0;
   } else if (begin > 0 && kInCapacity - end < kInCapacity / 2) {

@@ -49,8 +49,17 @@ struct RecordBuffers {
 
   /// Room for the largest TLS record (16 KiB plaintext + header, padding and tag) and then some.
   static constexpr size_t kInCapacity = 18 * 1024;
-  /// Makes room at the end of `in` (allocating it on first use) and returns it.
+  /// Makes room at the end of `in` (allocating it when there is none) and returns it.
   boost::asio::mutable_buffer readSpace();
+  /// Frees `in` when it holds nothing: like SSL_MODE_RELEASE_BUFFERS for OpenSSL's own record
+  /// buffers, an idle connection (a pooled one, a keep-alive one between requests) keeps no
+  /// record buffer. The allocator's thread cache makes the next allocation cheap.
+  void releaseIfEmpty() {
+    if (begin == end && in) {
+      in.reset();
+      begin = end = 0;
+    }
+  }
 };
 
 /// Attaches a BIO over `buffers` to `ssl` as both its read and write BIO (SSL_set_bio).
@@ -153,7 +162,8 @@ class TlsStream {
     size_t n = 0;
 
     template <typename Self>
-    static void finish(Self& self, error_code ec, size_t bytes) {
+    void finish(Self& self, error_code ec, size_t bytes) {
+      s->buffers_.releaseIfEmpty();
       if constexpr (Step::kHandshake) {
         self.complete(ec);
       } else {
