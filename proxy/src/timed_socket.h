@@ -57,22 +57,12 @@ class TimedSocket {
 
   template <typename MutableBuffers, typename Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-    return boost::asio::async_initiate<Token, void(error_code, size_t)>(
-        [](auto handler, const std::shared_ptr<State>& st, const MutableBuffers& b) {
-          if (!begin<true>(st, handler)) return;
-          st->socket.async_read_some(b, Done<decltype(handler)>{std::move(handler), st});
-        },
-        token, st_, buffers);
+    return transfer<true>(buffers, std::forward<Token>(token));
   }
 
   template <typename ConstBuffers, typename Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    return boost::asio::async_initiate<Token, void(error_code, size_t)>(
-        [](auto handler, const std::shared_ptr<State>& st, const ConstBuffers& b) {
-          if (!begin<true>(st, handler)) return;
-          st->socket.async_write_some(b, Done<decltype(handler)>{std::move(handler), st});
-        },
-        token, st_, buffers);
+    return transfer<false>(buffers, std::forward<Token>(token));
   }
 
   template <typename Token>
@@ -98,6 +88,22 @@ class TimedSocket {
     bool armed = false;
     bool timed_out = false;
   };
+
+  // async_read_some (kRead) or async_write_some on the socket, under the deadline.
+  template <bool kRead, typename Buffers, typename Token>
+  auto transfer(const Buffers& buffers, Token&& token) {
+    return boost::asio::async_initiate<Token, void(error_code, size_t)>(
+        [](auto handler, const std::shared_ptr<State>& st, const Buffers& b) {
+          if (!begin<true>(st, handler)) return;
+          Done<decltype(handler)> done{std::move(handler), st};
+          if constexpr (kRead) {
+            st->socket.async_read_some(b, std::move(done));
+          } else {
+            st->socket.async_write_some(b, std::move(done));
+          }
+        },
+        token, st_, buffers);
+  }
 
   static void arm(const std::shared_ptr<State>& st, Clock::time_point when) {
     st->armed = true;
