@@ -4,7 +4,8 @@
 ///
 /// Why not boost::asio::ssl::stream: its engine pushes every record through a BIO pair (one more
 /// copy in each direction, a BIO_ctrl per operation) and drives each read and write through a
-/// layered state machine that showed as a tenth of a sidecar's CPU per request. Here one
+/// layered state machine; under wrk -c64, libcrypto and libc (the BIO pair and its copies) fell
+/// from 15.5% to 11.2% of the chain process's profile with this stream instead. Here one
 /// SSL_read/SSL_write works directly on the connection's buffers, all records one write produces
 /// leave in one send (so a buffer sequence needs no flattening first), and an idle connection
 /// waits on its transport's own read, which Asio tries speculatively before it waits.
@@ -18,7 +19,7 @@
 ///    the same time (HTTP/1.1 and the TCP echo use a connection one direction at a time).
 ///
 /// The stream owns the SSL (SSL_free when destroyed) and its transport (NextLayer: an
-/// AsyncReadStream + AsyncWriteStream such as beast::basic_stream or a socket).
+/// AsyncReadStream + AsyncWriteStream such as TimedSocket or a plain socket).
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
