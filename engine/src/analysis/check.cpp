@@ -255,7 +255,7 @@ Result<Decision> check(std::shared_ptr<const config::Snapshot> snapshot, const C
   std::optional<policy::PeerIdentity> identity;
   const std::string td = snap.trustDomain();
   if (client_sidecar) {
-    auto ct = routing::clientTransport(traffic_policy, endpoint->sidecar, pa.mode);
+    auto ct = routing::clientTransport(traffic_policy, endpoint->sidecar, pa.mode, true);
     d.trace.push_back("client transport: " + ct.reason);
     if (!ct.ok()) {
       d.policy = traffic_policy.destination_rule;

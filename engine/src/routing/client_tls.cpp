@@ -37,10 +37,15 @@ void fail(ClientTransport& t, TransportOutcome outcome, std::string_view body,
 }  // namespace
 
 ClientTransport clientTransport(const EffectiveTrafficPolicy& policy, bool server_has_sidecar,
-                                model::MtlsMode server_mode) {
+                                model::MtlsMode server_mode, bool explain) {
   ClientTransport t;
   const model::MtlsMode mode = normalized(server_mode);
-  const std::string server = serverText(server_has_sidecar, mode);
+  // The sentence is for `meshsim check`; a sidecar decides per request and never reads it.
+  const std::string server = explain ? serverText(server_has_sidecar, mode) : std::string();
+  auto say = [&](std::initializer_list<std::string_view> parts) {
+    if (!explain) return;
+    for (std::string_view part : parts) t.reason.append(part);
+  };
   const bool server_terminates_tls = server_has_sidecar && mode != model::MtlsMode::kDisable;
 
   const bool explicit_tls = policy.tls && policy.tls->mode != model::TlsMode::kUnset;
@@ -48,34 +53,34 @@ ClientTransport clientTransport(const EffectiveTrafficPolicy& policy, bool serve
     // Auto mTLS: mesh mTLS to sidecars that accept it, plaintext otherwise; never fails.
     t.mode = server_terminates_tls ? model::TlsMode::kIstioMutual : model::TlsMode::kDisable;
     t.sends_tls = t.sends_mtls = server_terminates_tls;
-    t.reason = server_terminates_tls ? "auto mTLS: ISTIO_MUTUAL to " + server
-                                     : "auto mTLS: plaintext to " + server;
+    say({server_terminates_tls ? "auto mTLS: ISTIO_MUTUAL to " : "auto mTLS: plaintext to ",
+         server});
     return t;
   }
 
   t.explicit_dr = true;
   t.mode = policy.tls->mode;
-  const std::string origin = "DestinationRule " + policy.destination_rule + " (" +
-                             policy.tls_source + ") sets tls.mode " + model::tlsModeName(t.mode);
+  say({"DestinationRule ", policy.destination_rule, " (", policy.tls_source, ") sets tls.mode ",
+       model::tlsModeName(t.mode)});
   switch (t.mode) {
     case model::TlsMode::kDisable:
       if (server_has_sidecar && mode == model::MtlsMode::kStrict) {
         fail(t, TransportOutcome::kResetByServer, kResetBody, "UC");
-        t.reason = origin + ": plaintext to " + server +
-                   ", which has no plaintext filter chain and resets the connection (503 UC)";
+        say({": plaintext to ", server,
+             ", which has no plaintext filter chain and resets the connection (503 UC)"});
       } else {
-        t.reason = origin + ": plaintext to " + server;
+        say({": plaintext to ", server});
       }
       return t;
     case model::TlsMode::kIstioMutual:
       t.sends_tls = t.sends_mtls = true;
       if (!server_terminates_tls) {
         fail(t, TransportOutcome::kTlsError, kTlsErrorBody, "UF");
-        t.reason = origin + ": mesh mTLS to " + server +
-                   ", which does not terminate TLS and answers the ClientHello as plaintext "
-                   "(503 UF, TLS error)";
+        say({": mesh mTLS to ", server,
+             ", which does not terminate TLS and answers the ClientHello as plaintext "
+             "(503 UF, TLS error)"});
       } else {
-        t.reason = origin + ": mesh mTLS to " + server;
+        say({": mesh mTLS to ", server});
       }
       return t;
     case model::TlsMode::kSimple:
@@ -83,13 +88,13 @@ ClientTransport clientTransport(const EffectiveTrafficPolicy& policy, bool serve
       t.sends_tls = true;
       if (!server_terminates_tls) {
         fail(t, TransportOutcome::kTlsError, kTlsErrorBody, "UF");
-        t.reason = origin + ": TLS origination to " + server +
-                   ", whose application speaks plaintext (503 UF, TLS error)";
+        say({": TLS origination to ", server,
+             ", whose application speaks plaintext (503 UF, TLS error)"});
       } else {
         // The sidecar only accepts client certificates issued by the mesh CA.
         fail(t, TransportOutcome::kTlsError, kHandshakeBody, "UF");
-        t.reason = origin + ": TLS origination without a mesh certificate to " + server +
-                   ", which rejects the handshake (503 UF, TLS error)";
+        say({": TLS origination without a mesh certificate to ", server,
+             ", which rejects the handshake (503 UF, TLS error)"});
       }
       return t;
     case model::TlsMode::kUnset:

@@ -43,13 +43,21 @@ class ClientTransportTable : public ::testing::TestWithParam<TransportCase> {};
 
 TEST_P(ClientTransportTable, Outcome) {
   const auto& c = GetParam();
-  const ClientTransport t = clientTransport(withTls(c.dr_tls), c.server_sidecar, c.server_mode);
+  const ClientTransport t =
+      clientTransport(withTls(c.dr_tls), c.server_sidecar, c.server_mode, true);
   EXPECT_EQ(t.sends_mtls, c.sends_mtls) << t.reason;
   EXPECT_EQ(t.explicit_dr, c.explicit_dr);
   EXPECT_EQ(t.outcome, c.outcome) << t.reason;
   EXPECT_EQ(t.status, c.status);
   EXPECT_EQ(t.flags, c.flags);
   EXPECT_FALSE(t.reason.empty());
+  // What a sidecar asks per request: the same decision, without the sentence.
+  const ClientTransport quiet = clientTransport(withTls(c.dr_tls), c.server_sidecar, c.server_mode);
+  EXPECT_EQ(quiet.sends_tls, t.sends_tls);
+  EXPECT_EQ(quiet.sends_mtls, t.sends_mtls);
+  EXPECT_EQ(quiet.outcome, t.outcome);
+  EXPECT_EQ(quiet.body, t.body);
+  EXPECT_TRUE(quiet.reason.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -95,9 +103,10 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& p) { return std::string(p.param.name); });
 
 TEST(ClientTransport, BodiesOfTheTwoFailures) {
-  const auto reset = clientTransport(withTls(TlsMode::kDisable), true, MtlsMode::kStrict);
+  const auto reset = clientTransport(withTls(TlsMode::kDisable), true, MtlsMode::kStrict, true);
   EXPECT_EQ(reset.body, kReset);
-  const auto tls_error = clientTransport(withTls(TlsMode::kIstioMutual), true, MtlsMode::kDisable);
+  const auto tls_error =
+      clientTransport(withTls(TlsMode::kIstioMutual), true, MtlsMode::kDisable, true);
   EXPECT_EQ(tls_error.body.find("upstream connect error or disconnect/reset before headers. "
                                 "reset reason: connection failure, transport failure reason: "
                                 "TLS error"),
@@ -116,7 +125,7 @@ TEST(ClientTransport, PortLevelTlsOfTheDestinationRuleDecides) {
   const auto on_9080 = effectiveTrafficPolicy(&d, "", 9080, "bookinfo/reviews");
   const auto on_9090 = effectiveTrafficPolicy(&d, "", 9090, "bookinfo/reviews");
   EXPECT_EQ(clientTransport(on_9080, true, MtlsMode::kStrict).status, 503);
-  const auto t = clientTransport(on_9090, true, MtlsMode::kStrict);
+  const auto t = clientTransport(on_9090, true, MtlsMode::kStrict, true);
   EXPECT_TRUE(t.ok());
   EXPECT_TRUE(t.sends_mtls);
 }

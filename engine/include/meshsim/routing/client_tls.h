@@ -30,7 +30,7 @@ struct ClientTransport {
   int status = 0;                                    ///< 503 when the outcome is not kOk, else 0
   std::string_view body;                             ///< Envoy's local reply body (static storage)
   std::string_view flags;  ///< "UC" or "UF" (static storage); empty when ok
-  std::string reason;      ///< one sentence for `meshsim check`
+  std::string reason;      ///< one sentence for `meshsim check` (only when asked for)
 
   bool ok() const { return outcome == TransportOutcome::kOk; }
 };
@@ -38,8 +38,9 @@ struct ClientTransport {
 /// Decides the transport from the effective DestinationRule policy for the endpoint's
 /// (subset, port), whether the endpoint runs a sidecar, and the server's effective
 /// PeerAuthentication mode for the target port (computed elsewhere; kUnset counts as PERMISSIVE).
-/// `server_mode` is ignored for endpoints without a sidecar. Pure; thread-safe.
+/// `server_mode` is ignored for endpoints without a sidecar. `explain` fills `reason` (it
+/// allocates; the data plane decides per request without it). Pure; thread-safe.
 ClientTransport clientTransport(const EffectiveTrafficPolicy& policy, bool server_has_sidecar,
-                                model::MtlsMode server_mode);
+                                model::MtlsMode server_mode, bool explain = false);
 
 }  // namespace meshsim::routing
