@@ -208,12 +208,14 @@ bool serializeMessage(const http::message<isRequest, http::string_body>& message
   return true;
 }
 
-// Writes `message` through `out` (see serializeMessage).
+// Writes `message` through `out` (see serializeMessage). Not a coroutine itself: it hands back
+// the write's own awaitable, so a message written costs no frame of its own. `message` and
+// `out` must outlive the co_await of the result (every caller awaits it at once).
 template <typename Stream, bool isRequest>
 awaitable<std::tuple<error_code, size_t>> writeMessage(
     Stream& stream, const http::message<isRequest, http::string_body>& message, std::string& out) {
-  if (!serializeMessage(message, out)) co_return co_await http::async_write(stream, message, kTuple);
-  co_return co_await asio::async_write(stream, asio::buffer(out), kTuple);
+  if (!serializeMessage(message, out)) return http::async_write(stream, message, kTuple);
+  return asio::async_write(stream, asio::buffer(out), kTuple);
 }
 
 // One HTTP/1.1 exchange on an established stream.
