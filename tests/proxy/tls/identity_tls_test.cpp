@@ -814,5 +814,50 @@ TEST(IdentityTlsStream, CarriesBytesBothWaysAcrossRecords) {
   EXPECT_EQ(client_got, reply);
 }
 
+// A record read in small pieces: after the first, every piece is already inside OpenSSL, and
+// the stream must hand it over without waiting for more input (the server sends nothing else
+// and keeps the connection open, so waiting would run into the deadline).
+TEST(IdentityTlsStream, ReadsARecordInPiecesSmallerThanItWithoutMoreInput) {
+  Mesh mesh;
+  auto productpage = mesh.identity("productpage");
+  auto reviews = mesh.identity("reviews");
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  Stream server(tcp::socket(io), SSL_new(reviews->serverContext()));
+  Stream client(tcp::socket(io), SSL_new(productpage->clientContext()));
+  prepareServer(server.native_handle(), *reviews);
+  prepareClient(client.native_handle(), *productpage, kReviews, "");
+  std::string message(3000, '\0');
+  for (size_t i = 0; i < message.size(); ++i) message[i] = static_cast<char>('a' + i % 26);
+  constexpr size_t kPiece = 100;
+  std::string got(message.size(), '\0');
+  size_t pieces = 0;
+  boost::system::error_code client_ec;
+  std::function<void()> readPiece = [&] {
+    asio::async_read(client, asio::buffer(got.data() + pieces * kPiece, kPiece),
+                     [&](boost::system::error_code rd, size_t) {
+                       if (rd) return void(client_ec = rd);
+                       if (++pieces * kPiece < got.size()) readPiece();
+                     });
+  };
+  acceptor.async_accept(server.next_layer(), [&](boost::system::error_code ec) {
+    if (ec) return;
+    server.async_handshake(Stream::Role::kServer, [&](boost::system::error_code hs) {
+      if (!hs) asio::async_write(server, asio::buffer(message), [](auto, size_t) {});
+    });
+  });
+  client.next_layer().async_connect(acceptor.local_endpoint(), [&](boost::system::error_code ec) {
+    if (ec) return void(client_ec = ec);
+    client.async_handshake(Stream::Role::kClient, [&](boost::system::error_code hs) {
+      if (hs) return void(client_ec = hs);
+      readPiece();
+    });
+  });
+  io.run_for(std::chrono::seconds(5));
+  EXPECT_FALSE(client_ec) << client_ec.message();
+  ASSERT_EQ(pieces * kPiece, message.size());
+  EXPECT_EQ(got, message);
+}
+
 }  // namespace
 }  // namespace meshsim::proxy::tls
