@@ -758,16 +758,31 @@ TEST(IdentityTlsStream, AnonymousClientRefusedOverLoopbackTcp) {
 // arrives whole, and a reply larger than one TLS record (16 KiB) arrives intact. An error some
 // other OpenSSL user left on the thread's queue (a failed JWT signature check, say) does not
 // turn a read that waits for input into a failure.
-TEST(IdentityTlsStream, CarriesBytesBothWaysAcrossRecords) {
+// A productpage client and a reviews server stream on 127.0.0.1, not connected; prepare()
+// sets both up, with `session_key` as the client's resumption key.
+class TlsStreamPair : public ::testing::Test {
+ protected:
+  TlsStreamPair()
+      : productpage(mesh.identity("productpage")),
+        reviews(mesh.identity("reviews")),
+        acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        server(tcp::socket(io), SSL_new(reviews->serverContext())),
+        client(tcp::socket(io), SSL_new(productpage->clientContext())) {}
+  void prepare(std::string_view session_key) {
+    prepareServer(server.native_handle(), *reviews);
+    prepareClient(client.native_handle(), *productpage, kReviews, session_key);
+  }
   Mesh mesh;
-  auto productpage = mesh.identity("productpage");
-  auto reviews = mesh.identity("reviews");
+  std::shared_ptr<const IdentityTls> productpage;
+  std::shared_ptr<const IdentityTls> reviews;
   asio::io_context io;
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  Stream server(tcp::socket(io), SSL_new(reviews->serverContext()));
-  Stream client(tcp::socket(io), SSL_new(productpage->clientContext()));
-  prepareServer(server.native_handle(), *reviews);
-  prepareClient(client.native_handle(), *productpage, kReviews, "reviews");
+  tcp::acceptor acceptor;
+  Stream server;
+  Stream client;
+};
+
+TEST_F(TlsStreamPair, CarriesBytesBothWaysAcrossRecords) {
+  prepare("reviews");
   const std::string head = "GET / HTTP/1.1\r\n";
   const std::string tail = "host: reviews\r\n\r\n";
   std::string reply(40 * 1024, '\0');
@@ -817,16 +832,8 @@ TEST(IdentityTlsStream, CarriesBytesBothWaysAcrossRecords) {
 // A record read in small pieces: after the first, every piece is already inside OpenSSL, and
 // the stream must hand it over without waiting for more input (the server sends nothing else
 // and keeps the connection open, so waiting would run into the deadline).
-TEST(IdentityTlsStream, ReadsARecordInPiecesSmallerThanItWithoutMoreInput) {
-  Mesh mesh;
-  auto productpage = mesh.identity("productpage");
-  auto reviews = mesh.identity("reviews");
-  asio::io_context io;
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  Stream server(tcp::socket(io), SSL_new(reviews->serverContext()));
-  Stream client(tcp::socket(io), SSL_new(productpage->clientContext()));
-  prepareServer(server.native_handle(), *reviews);
-  prepareClient(client.native_handle(), *productpage, kReviews, "");
+TEST_F(TlsStreamPair, ReadsARecordInPiecesSmallerThanItWithoutMoreInput) {
+  prepare("");
   std::string message(3000, '\0');
   for (size_t i = 0; i < message.size(); ++i) message[i] = static_cast<char>('a' + i % 26);
   constexpr size_t kPiece = 100;
