@@ -181,7 +181,8 @@ bool isTlsError(const error_code& ec) { return ec.category() == asio::error::get
 // serializer walks the fields and the body as a generic buffer sequence, which costs more on
 // this path than the bytes themselves; every message the proxy writes has a string body sized
 // by prepare_payload(), so one contiguous buffer and one write say the same. A chunked message
-// (none is made here) keeps Beast's serializer.
+// (none is made here) keeps Beast's serializer. Header names go out in lower case, as Envoy's
+// HTTP/1 codec writes them (apps and clients behind Envoy see "host", "content-type").
 template <bool isRequest>
 bool serializeMessage(const http::message<isRequest, http::string_body>& message,
                       std::string& out) {
@@ -202,7 +203,12 @@ bool serializeMessage(const http::message<isRequest, http::string_body>& message
     out.append(http_version).append(code, sizeof code).append(message.reason()).append("\r\n");
   }
   for (const auto& field : message) {
-    out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+    const size_t name_at = out.size();
+    out.append(field.name_string());
+    for (size_t i = name_at; i < out.size(); ++i) {
+      if (out[i] >= 'A' && out[i] <= 'Z') out[i] = static_cast<char>(out[i] - 'A' + 'a');
+    }
+    out.append(": ").append(field.value()).append("\r\n");
   }
   out.append("\r\n").append(message.body());
   return true;

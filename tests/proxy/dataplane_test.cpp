@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <iterator>
@@ -271,6 +272,16 @@ TEST_F(DataPlaneTest, IngressGatewayServesPlainHttpFromOutside) {
   EXPECT_EQ(res.result_int(), 200u);
   EXPECT_NE(res.body().find("\"service\":\"ratings\""), std::string::npos) << res.body();
   EXPECT_NE(res.body().find("\"mtls\":true"), std::string::npos) << "ingress to sidecar is mTLS";
+  // Header names travel in lower case, as Envoy's HTTP/1 codec writes them: the client sent
+  // "Host", the app behind the sidecar sees "host", and the answer's fields are lower case.
+  EXPECT_NE(res.body().find("\"host\":\"ratings.shop.svc.cluster.local\""), std::string::npos)
+      << res.body();
+  ASSERT_NE(res.begin(), res.end());
+  for (const auto& field : res) {
+    const std::string name(field.name_string());
+    EXPECT_TRUE(std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+        << name;
+  }
 
   // Both reporters label the request with the gateway's workload, as Istio does.
   uint64_t from_ingress = 0;
